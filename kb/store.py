@@ -1,0 +1,128 @@
+"""The knowledge base: SQLite (the record) and the vector store (an index of it) kept in step.
+
+SQLite is the source of truth. Chunks are written to SQLite first, in one transaction, and
+then embedded into the vector store. A process killed between the two leaves ids that
+`reconcile()` finds and repairs on the next start, so the two never disagree for long and
+nothing is duplicated (chunk ids are deterministic and the vector write is an upsert).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kb import papers
+from kb.db import Database
+from kb.embedder import Embedder
+from kb.types import Chunk, Passage
+from kb.vectors import VectorStore
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class Reconciliation:
+    embedded: int  # chunks SQLite had and the vector store lacked
+    removed: int  # vectors with no chunk row behind them
+
+
+class KnowledgeBase:
+    def __init__(self, db: Database, embedder: Embedder, vectors_factory: Callable[[], VectorStore]) -> None:
+        self.db = db
+        self.embedder = embedder
+        self._vectors_factory = vectors_factory
+        self._vectors: VectorStore | None = None
+
+    @property
+    def vectors(self) -> VectorStore:
+        """Opened on first use: opening Chroma costs time that status-only commands need not pay."""
+        if self._vectors is None:
+            self._vectors = self._vectors_factory()
+        return self._vectors
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def index_chunks(self, paper_id: str, chunks: list[Chunk], progress: ProgressFn | None = None) -> int:
+        """Make `chunks` the paper's chunks of their kinds, in SQLite and in the vectors."""
+        written, removed = papers.replace_chunks(self.db, paper_id, chunks)
+        self.vectors.delete(removed)
+        self._embed_and_upsert(chunks, progress)
+        return len(written)
+
+    def _embed_and_upsert(self, chunks: Sequence[Chunk], progress: ProgressFn | None = None,
+                          batch: int = 256) -> None:
+        for start in range(0, len(chunks), batch):
+            part = chunks[start:start + batch]
+            vectors = self.embedder.embed_documents([_embedding_text(c) for c in part])
+            self.vectors.upsert([c.id for c in part], vectors, [_metadata(c) for c in part])
+            if progress:
+                progress(min(start + batch, len(chunks)), len(chunks))
+
+    def delete_paper_chunks(self, paper_id: str, kinds: Sequence[str]) -> None:
+        with self.db.transaction() as conn:
+            marks = ",".join("?" * len(kinds))
+            ids = [r[0] for r in conn.execute(
+                f"SELECT id FROM chunks WHERE paper_id = ? AND kind IN ({marks})", (paper_id, *kinds))]
+            conn.execute(f"DELETE FROM chunks WHERE paper_id = ? AND kind IN ({marks})", (paper_id, *kinds))
+        self.vectors.delete(ids)
+
+    def reconcile(self) -> Reconciliation:
+        """Bring the vector store in line with SQLite after a crash or an interrupted run."""
+        in_db = {r[0] for r in self.db.query("SELECT id FROM chunks")}
+        in_vectors = self.vectors.all_ids()
+        extra = sorted(in_vectors - in_db)
+        self.vectors.delete(extra)
+        missing = sorted(in_db - in_vectors)
+        if missing:
+            chunks = papers.get_chunks(self.db, missing)
+            self._embed_and_upsert([chunks[i] for i in missing if i in chunks])
+        return Reconciliation(embedded=len(missing), removed=len(extra))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def dense_search(self, query: str, k: int = 10, where: dict[str, Any] | None = None) -> list[Passage]:
+        hits = self.vectors.query(self.embedder.embed_query(query), k, where)
+        chunks = papers.get_chunks(self.db, [h.id for h in hits])
+        titles = self._titles({c.paper_id for c in chunks.values()})
+        return [Passage(chunks[h.id], titles.get(chunks[h.id].paper_id, ""), h.score)
+                for h in hits if h.id in chunks]
+
+    def _titles(self, paper_ids: set[str]) -> dict[str, str]:
+        if not paper_ids:
+            return {}
+        ids = sorted(paper_ids)
+        rows = self.db.query(f"SELECT id, title FROM papers WHERE id IN ({','.join('?' * len(ids))})", tuple(ids))
+        return {r["id"]: r["title"] for r in rows}
+
+    def counts(self, with_vectors: bool = True) -> dict[str, Any]:
+        by_source = {r[0]: r[1] for r in self.db.query("SELECT source, COUNT(*) FROM papers GROUP BY source")}
+        counts: dict[str, Any] = {
+            "papers": sum(by_source.values()),
+            "papers_by_source": by_source,
+            "chunks": self.db.scalar("SELECT COUNT(*) FROM chunks"),
+            "fulltext_papers": self.db.scalar("SELECT COUNT(*) FROM papers WHERE fulltext = 'indexed'"),
+            "topics_covered": self.db.scalar("SELECT COUNT(DISTINCT topic) FROM paper_topics WHERE confirmed >= 0"),
+            "topics": self.db.scalar("SELECT COUNT(*) FROM topics"),
+            "notes": self.db.scalar("SELECT COUNT(*) FROM notes"),
+            "cards": self.db.scalar("SELECT COUNT(*) FROM cards"),
+            "reviews": self.db.scalar("SELECT COUNT(*) FROM reviews"),
+        }
+        if with_vectors:
+            counts["vectors"] = self.vectors.count()
+        return counts
+
+
+def _embedding_text(chunk: Chunk) -> str:
+    # The section heading gives a short passage its context ("Method: we fuse …").
+    return f"{chunk.section}: {chunk.text}" if chunk.section and chunk.kind == "body" else chunk.text
+
+
+def _metadata(chunk: Chunk) -> dict[str, Any]:
+    return {"paper_id": chunk.paper_id, "kind": chunk.kind, "section": chunk.section,
+            "page_first": chunk.page_first, "page_last": chunk.page_last, "version": chunk.version}
+
+
+def open_database(data_dir: Path) -> Database:
+    return Database(data_dir / "paperplan.db")

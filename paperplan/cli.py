@@ -1,0 +1,137 @@
+"""The `paperplan` command line.
+
+Imports here stay light (typer, rich): `paperplan --help` must not load torch, chromadb or
+an LLM runtime. Commands import what they need when they run.
+
+Conventions: every command that reports takes `--json` and then prints exactly one JSON
+document on stdout; progress and logs go to stderr. A PaperplanError becomes one line on
+stderr with a hint and exit code 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import typer
+from typer._click.core import Context as ClickContext
+from typer.core import TyperGroup
+
+from kb.errors import PaperplanError
+
+
+class PaperplanGroup(TyperGroup):
+    """Turns our errors into one clear line instead of a traceback, for every subcommand."""
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PaperplanError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            if exc.hint:
+                typer.echo(f"hint: {exc.hint}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+app = typer.Typer(
+    cls=PaperplanGroup, no_args_is_help=False, add_completion=False, rich_markup_mode=None,
+    help="paperplan: work through a research study plan with a local knowledge base of papers.",
+)
+plan_app = typer.Typer(cls=PaperplanGroup, help="The study plan.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
+
+JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "arxiv"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def services():  # type: ignore[no-untyped-def]
+    from paperplan.wiring import build_services
+
+    return build_services()
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail to stderr."),
+) -> None:
+    """Without a command, open the app."""
+    setup_logging(verbose)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui)
+
+
+@app.command()
+def tui() -> None:
+    """Open the app (until the TUI lands: print the status)."""
+    status(json_output=False)
+
+
+@app.command()
+def init(json_output: bool = JsonOption) -> None:
+    """Create the data directory, load the plan and seed the knowledge base offline."""
+    from paperplan.commands.setup import run_init
+
+    report = run_init(services())
+    if json_output:
+        emit_json(report)
+        return
+    seeded = report["seeded"]
+    typer.echo(f"data dir: {report['data_dir']}")
+    typer.echo(f"plan: {report['plan']['stages']} stages, {report['plan']['topics']} topics, "
+               f"{report['plan']['surveys']} resolved surveys")
+    typer.echo(f"plan papers: {len(seeded['new'])} new, {len(seeded['updated'])} updated, "
+               f"{len(seeded['unchanged'])} unchanged, {len(seeded['missing'])} without a snapshot record")
+    if report["reconciled"]["embedded"] or report["reconciled"]["removed"]:
+        typer.echo(f"repaired the vector index: {report['reconciled']}")
+
+
+@app.command()
+def status(json_output: bool = JsonOption) -> None:
+    """Counts, backends and where the data lives."""
+    from paperplan.commands.setup import collect_status
+
+    report = collect_status(services())
+    if json_output:
+        emit_json(report)
+        return
+    from paperplan.commands.setup import render_status
+
+    render_status(report)
+
+
+@plan_app.command("show")
+def plan_show(json_output: bool = JsonOption) -> None:
+    """Print the plan: stages, topics, resources and practice projects."""
+    from paperplan.commands.setup import plan_tree, render_plan
+
+    svc = services()
+    if json_output:
+        emit_json(plan_tree(svc.plan))
+        return
+    render_plan(svc.plan)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The Textual app. Gets its services through its constructor; never imports paperplan."""
