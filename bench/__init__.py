@@ -1,0 +1,1 @@
+"""Measurements: `make eval` (quality) and `make bench` (speed and memory)."""
