@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -60,12 +60,13 @@ class LLM:
     """
 
     def __init__(self, chat: BaseChatModel, *, provider: str, model: str, capable: bool,
-                 schema_kwargs: Any = None, max_tokens: int = 512) -> None:
+                 schema_kwargs: Callable[[type[BaseModel]], dict[str, Any]] | None = None,
+                 max_tokens: int = 512) -> None:
         self.chat = chat
         self.provider = provider
         self.model = model
         self.capable = capable
-        self._schema_kwargs = schema_kwargs or (lambda schema: {})
+        self._schema_kwargs: Callable[[type[BaseModel]], dict[str, Any]] = schema_kwargs or (lambda schema: {})
         self.max_tokens = max_tokens
 
     @property
