@@ -10,6 +10,7 @@ from pathlib import Path
 from kb.db import Database
 from kb.embedder import Embedder, make_embedder
 from kb.plan import Plan, load_plan
+from kb.notes import NotesVault
 from kb.store import KnowledgeBase
 from paperplan.paths import DataPaths, data_paths
 from paperplan.settings import Settings, load_settings
@@ -52,6 +53,11 @@ class Services:
                                collection=collection_name(self.embedder.name))
 
         return KnowledgeBase(self.db, self.embedder, open_vectors)
+
+    @cached_property
+    def notes(self) -> NotesVault:
+        """The learner's Markdown notes in the data dir (building it reads nothing)."""
+        return NotesVault(self.paths.notes, self.kb)
 
 
 def build_services(settings: Settings | None = None, paths: DataPaths | None = None,
