@@ -9,8 +9,8 @@ from pathlib import Path
 
 from kb.db import Database
 from kb.embedder import Embedder, make_embedder
-from kb.plan import Plan, load_plan
 from kb.notes import NotesVault
+from kb.plan import Plan, load_plan
 from kb.store import KnowledgeBase
 from paperplan.paths import DataPaths, data_paths
 from paperplan.settings import Settings, load_settings
