@@ -104,6 +104,18 @@ def set_topic_assignments(db: Database, paper_id: str, assignments: Iterable[Top
         )
 
 
+def set_topic_confirmation(db: Database, paper_id: str, topic: int, confirmed: int, reason: str) -> None:
+    """The learner confirms (1) or rejects (-1) a topic for a paper; re-mapping keeps it."""
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO paper_topics (paper_id, topic, score, method, reason, confirmed, updated_at)"
+            " VALUES (?, ?, ?, 'user', ?, ?, ?) ON CONFLICT(paper_id, topic) DO UPDATE SET"
+            " confirmed = excluded.confirmed, method = 'user', reason = excluded.reason,"
+            " score = CASE WHEN excluded.confirmed > 0 THEN 1.0 ELSE 0.0 END, updated_at = excluded.updated_at",
+            (paper_id, topic, 1.0 if confirmed > 0 else 0.0, reason, confirmed, utc_now()),
+        )
+
+
 def topic_assignments(db: Database, paper_id: str) -> list[TopicAssignment]:
     rows = db.query(
         "SELECT * FROM paper_topics WHERE paper_id = ? AND confirmed >= 0 ORDER BY confirmed DESC, score DESC",

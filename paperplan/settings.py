@@ -111,6 +111,9 @@ class LlmSettings(Section):
     """Context window the embedded model is loaded with."""
     threads: int = 2
     """CPU threads for the embedded model."""
+    model_path: str = ""
+    """A GGUF file for the embedded provider; empty means the bundled
+    Qwen2.5-Coder-1.5B-Instruct, assembled once into the user cache dir."""
 
 
 class QuizSettings(Section):

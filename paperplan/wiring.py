@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.db import Database
 from kb.embedder import Embedder, make_embedder
+from kb.errors import PaperplanError
 from kb.notes import NotesVault
 from kb.plan import Plan, load_plan
 from kb.store import KnowledgeBase
-from paperplan.paths import DataPaths, data_paths
+from paperplan.paths import DataPaths, cache_dir, data_paths
 from paperplan.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the LLM layer imports langchain: only when a command needs it
+    from agent.ask import Asker
+    from agent.llm import LLM
+    from agent.providers import ProviderConfig
+    from agent.topics import TopicMapper
+    from kb.retrieval import Retriever
 
 
 def collection_name(embedder_name: str) -> str:
@@ -58,6 +68,58 @@ class Services:
     def notes(self) -> NotesVault:
         """The learner's Markdown notes in the data dir (building it reads nothing)."""
         return NotesVault(self.paths.notes, self.kb)
+
+    @cached_property
+    def llm(self) -> LLM:
+        """The configured language model; the embedded one loads on its first call, not here."""
+        from agent.providers import build_llm
+
+        return build_llm(provider_config(self.settings))
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        """Hybrid dense + BM25 search; the keyword index is cached in the data dir."""
+        from kb.retrieval import Retriever, load_glossary
+
+        # The plan's Chinese topic titles ↔ English titles extend the glossary for Chinese questions.
+        glossary = load_glossary((t.title, t.title_en) for t in self.plan.topics)
+        return Retriever(self.kb, glossary=glossary, cache_dir=self.paths.root / "bm25")
+
+    @cached_property
+    def asker(self) -> Asker:
+        """Cited answers; the LLM is built only when an answer (not a retrieval) is asked for."""
+        from agent.ask import Asker
+
+        return Asker(self.retriever, lambda: self.llm)
+
+    @cached_property
+    def topic_mapper(self) -> TopicMapper:
+        """Maps papers to plan topics. Uses the LLM only when it is capable (not the embedded
+        default), so building it never loads a model."""
+        from agent.topics import TopicMapper
+
+        llm = None
+        if self.settings.llm.provider != "embedded":
+            try:
+                llm = self.llm
+            except PaperplanError as exc:  # e.g. a missing API key must not stop the nightly mapping
+                logging.getLogger(__name__).warning("topic mapping without an LLM: %s", exc)
+        return TopicMapper(self.kb, self.plan, llm)
+
+
+def provider_config(settings: Settings) -> ProviderConfig:
+    """The LLM settings as the provider factory wants them; the API key from the environment only."""
+    import os
+
+    from agent.providers import ProviderConfig
+
+    llm = settings.llm
+    return ProviderConfig(
+        provider=llm.provider, model=llm.model, base_url=llm.base_url,
+        api_key=os.environ.get(llm.api_key_env, "") if llm.api_key_env else "", api_key_env=llm.api_key_env,
+        model_path=llm.model_path, cache_dir=cache_dir(), timeout_s=llm.timeout_s, max_tokens=llm.max_tokens,
+        temperature=llm.temperature, context_tokens=llm.context_tokens, threads=llm.threads,
+    )
 
 
 def build_services(settings: Settings | None = None, paths: DataPaths | None = None,
