@@ -38,8 +38,9 @@ CONFLICT_MARK = ".conflict-"
 # base keeps their deterministic chunk ids from ever colliding with the paper's own.
 NOTE_SEQ_BASE = 1_000_000
 NOTE_CHUNK_CHARS = 1200
-# Names a paper's note must not take: the topic notes', the journal's, and Windows' devices.
-_RESERVED = re.compile(r"^(topic-\d+|journal|con|prn|aux|nul|com\d|lpt\d)$", re.I)
+# Names a paper's note must not take: the topic notes', the journal's, the exported
+# vault's stage and index pages, and Windows' devices.
+_RESERVED = re.compile(r"^(topic-\d+|stage-\d+|journal|index|con|prn|aux|nul|com\d|lpt\d)$", re.I)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # Id shapes kept readable as file names; their names cannot collide with each other.
 _OLD_ARXIV = re.compile(r"^[a-z-]+(\.[A-Z]{2})?/\d{7}$")  # cs/0601001, math.GT/0309136
@@ -238,7 +239,7 @@ class NotesVault:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            return Note(note_id, path, self._maintained_front(note_id, {}), "", exists=False, hash="")
+            return Note(note_id, path, self.front_matter(note_id, {}), "", exists=False, hash="")
         except OSError as exc:
             raise NoteError(f"cannot read the note {path}: {exc.strerror}") from exc
         front, body = split_front_matter(data.decode("utf-8", errors="replace"))
@@ -268,7 +269,7 @@ class NotesVault:
         current_hash = content_hash(current) if current is not None else ""
         incoming_front, body = split_front_matter(text)
         disk_front = split_front_matter(current.decode("utf-8", errors="replace"))[0] if current else {}
-        front = self._maintained_front(note_id, {**disk_front, **incoming_front})
+        front = self.front_matter(note_id, {**disk_front, **incoming_front})
         data = render_note(front, body).encode("utf-8")
         if current_hash != base_hash:
             side = self._conflict_path(path)
@@ -305,8 +306,8 @@ class NotesVault:
             side = path.with_name(f"{path.stem}{CONFLICT_MARK}{stamp}-{n}.md")
         return side
 
-    def _maintained_front(self, note_id: str, front: dict[str, Any]) -> dict[str, Any]:
-        """The learner's keys kept, ours refreshed from the KB; ours come first."""
+    def front_matter(self, note_id: str, front: dict[str, Any]) -> dict[str, Any]:
+        """`front` with our keys refreshed from the KB (they come first); the learner's kept."""
         now = utc_now()
         ours: dict[str, Any] = {"id": note_id}
         if note_id == JOURNAL_ID:
@@ -328,8 +329,8 @@ class NotesVault:
                 ours["year"] = int(paper.published[:4])
             if paper.source in ("arxiv", "snapshot", "feed") and not paper.id.startswith("sha256:"):
                 ours["arxiv"] = paper.id
-            topics = [a.topic for a in papers.topic_assignments(self.db, note_id)
-                      if a.confirmed == 1 or a.score >= 0.5][:3]
+            # The mapper stores only the topics it chose; the learner's confirmations come first.
+            topics = [a.topic for a in papers.topic_assignments(self.db, note_id)][:3]
             ours["topics"] = topics
             ours["topic_notes"] = [f"[[{topic_note_id(t)}]]" for t in topics]
             reading = self.db.query("SELECT status, rating FROM reading WHERE paper_id = ?", (note_id,))
