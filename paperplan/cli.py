@@ -129,6 +129,11 @@ def plan_show(json_output: bool = JsonOption) -> None:
     render_plan(svc.plan)
 
 
+from paperplan.commands.ask import ask  # noqa: E402 - registered after `app` exists
+
+app.command()(ask)
+
+
 def main() -> None:
     app()
 

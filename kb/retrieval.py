@@ -1,0 +1,345 @@
+"""Hybrid retrieval: dense (the vector store) plus lexical BM25 over the `chunks` table,
+fused by rank (reciprocal rank fusion), optionally scoped to a paper, a topic or a stage.
+
+Why both: dense search finds paraphrases; BM25 finds the exact names, numbers and rare
+terms (model names, dataset names, "Crawler", "XYPE") that a small embedder blurs. Fusing
+by rank needs no score calibration between the two.
+
+Cross-lingual: the default embedder is English-only, so a Chinese question is rendered
+into English words before searching — the Latin words it already contains (model names,
+acronyms) plus a bilingual glossary of the field's terms (kb/data/glossary.zh-en.toml and
+the plan's Chinese topic titles ↔ English titles). A caller with a capable LLM may pass a
+real translation instead (`search(..., query_en=...)`). Chinese text (the learner's notes)
+is indexed as character bigrams, so a Chinese question also matches Chinese notes.
+
+The BM25 index is built on first use and rebuilt when the chunks change (detected by a
+cheap fingerprint of the table); it is cached on disk in the data dir so a new process
+does not pay the build again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import threading
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb import papers
+from kb.db import Database
+from kb.notes import topic_note_id
+from kb.types import Passage
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the difference between rank 1 and 2
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+STOPWORDS = frozenset(["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "of", "in", "on", "at", "to", "for", "from", "by", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "can", "could", "should", "would", "may", "might", "must", "will", "shall", "not", "no", "nor", "as", "about", "above", "below", "between", "through", "during", "before", "after", "again", "further", "once", "only", "own", "same", "such", "too", "very", "just", "also", "both", "each", "few", "more", "most", "other", "some", "any", "all", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her", "they", "them", "their", "us", "e.g", "i.e", "et", "al", "via", "use", "used", "using", "one", "two", "paper", "papers"])
+
+
+def has_cjk(text: str) -> bool:
+    return bool(CJK_RUN.search(text))
+
+
+def _stem(word: str) -> str:
+    # A deliberately tiny plural stripper: "models"→"model", "queries"→"query". Enough for
+    # BM25 to match singular and plural without a stemming dependency.
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens: lowercased Latin words (stopwords out, plurals folded) and Chinese
+    character bigrams (single characters for one-character runs)."""
+    lowered = text.lower()
+    tokens: list[str] = []
+    for word in LATIN_WORD.findall(lowered):
+        if word in STOPWORDS or (len(word) == 1 and not word.isdigit()):
+            continue
+        tokens.append(_stem(word))
+        if "-" in word or "." in word:  # "layout-aware" also matches "layout" and "aware"
+            tokens.extend(_stem(p) for p in re.split(r"[.-]", word) if len(p) > 1 and p not in STOPWORDS)
+    for run in CJK_RUN.findall(text):
+        if len(run) == 1:
+            tokens.append(run)
+        else:
+            tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+# -- cross-lingual query rendering -------------------------------------------------------------
+
+
+def load_glossary(extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    """Chinese term → English words, from the shipped glossary plus `extra` pairs (e.g. the
+    plan's topic titles)."""
+    text = importlib_resources.files("kb").joinpath("data/glossary.zh-en.toml").read_text(encoding="utf-8")
+    terms: dict[str, str] = dict(tomllib.loads(text)["terms"])
+    for zh, en in extra:
+        if zh and en:
+            terms.setdefault(zh.strip(), en.strip())
+    return terms
+
+
+def render_english(question: str, glossary: dict[str, str]) -> str:
+    """An English search query for a question that contains Chinese.
+
+    Keeps the Latin words the question already has and adds the English of every glossary
+    term found (longest match first, so 多模态大语言模型 wins over 多模态). An English
+    question is returned unchanged.
+    """
+    if not has_cjk(question):
+        return question
+    found: list[str] = []
+    rest = question
+    for zh in sorted(glossary, key=len, reverse=True):
+        if zh in rest:
+            found.append(glossary[zh])
+            rest = rest.replace(zh, " ")
+    latin = re.findall(r"[A-Za-z0-9][A-Za-z0-9.\-+]*", question)
+    return " ".join([*latin, *found]).strip()
+
+
+# -- scope ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which papers a search may return: one paper, the papers of a topic, or of a stage."""
+
+    paper: str | None = None
+    topic: int | None = None
+    stage: int | None = None
+
+    @property
+    def unscoped(self) -> bool:
+        return self.paper is None and self.topic is None and self.stage is None
+
+    def paper_ids(self, db: Database) -> set[str] | None:
+        """The allowed paper ids, or None when every paper is allowed."""
+        if self.unscoped:
+            return None
+        allowed: set[str] | None = None
+
+        def narrow(ids: Iterable[str]) -> None:
+            nonlocal allowed
+            allowed = set(ids) if allowed is None else allowed & set(ids)
+
+        if self.paper is not None:
+            narrow([self.paper])
+        # A topic's own note (kb.notes keys it topic-<n>) belongs to the topic's scope too.
+        if self.topic is not None:
+            narrow([*(r[0] for r in db.query(
+                "SELECT paper_id FROM paper_topics WHERE topic = ? AND confirmed >= 0", (self.topic,))),
+                topic_note_id(self.topic)])
+        if self.stage is not None:
+            topics = [r[0] for r in db.query("SELECT number FROM topics WHERE stage = ?", (self.stage,))]
+            narrow([*(r[0] for r in db.query(
+                "SELECT pt.paper_id FROM paper_topics pt JOIN topics t ON t.number = pt.topic"
+                " WHERE t.stage = ? AND pt.confirmed >= 0", (self.stage,))),
+                *(topic_note_id(t) for t in topics)])
+        return allowed or set()
+
+
+# -- the lexical index ---------------------------------------------------------------------------
+
+
+@dataclass
+class _LexicalIndex:
+    fingerprint: tuple[Any, ...]
+    ids: list[str]
+    paper_ids: np.ndarray  # paper id of each document, aligned with `ids`
+    model: Any  # bm25s.BM25, or None for an empty corpus
+
+
+def chunk_fingerprint(db: Database) -> tuple[Any, ...]:
+    """Changes whenever a chunk is added, removed or replaced (INSERT OR REPLACE gives the
+    row a new rowid), without reading the chunks themselves."""
+    row = db.query("SELECT COUNT(*), COALESCE(MAX(rowid), 0), COALESCE(TOTAL(rowid), 0) FROM chunks")[0]
+    return (int(row[0]), int(row[1]), float(row[2]))
+
+
+class LexicalIndex:
+    """BM25 over every chunk in SQLite, rebuilt when the chunks change, cached on disk."""
+
+    def __init__(self, db: Database, cache_dir: Path | None = None) -> None:
+        self.db = db
+        self.cache_dir = cache_dir
+        self._index: _LexicalIndex | None = None
+        self._lock = threading.Lock()
+        self.builds = 0  # how many times the index was built from the chunks (tests and bench read it)
+
+    def current(self) -> _LexicalIndex:
+        fingerprint = chunk_fingerprint(self.db)
+        with self._lock:
+            if self._index is None or self._index.fingerprint != fingerprint:
+                self._index = self._load(fingerprint) or self._build(fingerprint)
+            return self._index
+
+    def _build(self, fingerprint: tuple[Any, ...]) -> _LexicalIndex:
+        import bm25s  # deferred: only searches need it
+
+        rows = self.db.query("SELECT id, paper_id, section, kind, text FROM chunks ORDER BY rowid")
+        log.info("building the keyword index over %d passages", len(rows))
+        ids = [r["id"] for r in rows]
+        paper_ids = np.array([r["paper_id"] for r in rows], dtype=object)
+        model = None
+        if rows:
+            corpus = [tokenize(f"{r['section']} {r['text']}" if r["kind"] == "body" else r["text"]) for r in rows]
+            model = bm25s.BM25()
+            model.index(corpus, show_progress=False)
+        self.builds += 1
+        index = _LexicalIndex(fingerprint, ids, paper_ids, model)
+        self._save(index)
+        return index
+
+    # The on-disk cache: bm25s's own files plus our ids and the fingerprint they belong to.
+    def _save(self, index: _LexicalIndex) -> None:
+        if self.cache_dir is None or index.model is None:
+            return
+        tmp = self.cache_dir.with_name(self.cache_dir.name + ".tmp")
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            index.model.save(str(tmp), show_progress=False)
+            (tmp / "paperplan.json").write_text(json.dumps(
+                {"fingerprint": list(index.fingerprint), "ids": index.ids,
+                 "paper_ids": index.paper_ids.tolist()}), encoding="utf-8")
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
+            tmp.rename(self.cache_dir)
+        except OSError as exc:  # a cache we cannot write only costs a rebuild next time
+            log.warning("could not cache the keyword index in %s: %s", self.cache_dir, exc)
+
+    def _load(self, fingerprint: tuple[Any, ...]) -> _LexicalIndex | None:
+        if self.cache_dir is None:
+            return None
+        meta_path = self.cache_dir / "paperplan.json"
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if tuple(meta["fingerprint"]) != fingerprint:
+                return None
+            import bm25s
+
+            model = bm25s.BM25.load(str(self.cache_dir), show_progress=False)
+            return _LexicalIndex(fingerprint, meta["ids"], np.array(meta["paper_ids"], dtype=object), model)
+        except (OSError, ValueError, KeyError):
+            return None  # absent, stale or damaged: rebuild
+
+    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best `k` chunks with a positive score."""
+        index = self.current()
+        tokens = tokenize(query)
+        if index.model is None or not tokens:
+            return []
+        scores = np.asarray(index.model.get_scores(tokens), dtype=np.float32)
+        if allowed is not None:
+            scores = np.where(np.isin(index.paper_ids, list(allowed)), scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(index.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of each token (0 for tokens no chunk has)."""
+        index = self.current()
+        if index.model is None:
+            return dict.fromkeys(tokens, 0.0)
+        vocab = index.model.vocab_dict
+        n = len(index.ids)
+        out = {}
+        indptr = index.model.scores["indptr"]
+        for t in tokens:
+            j = vocab.get(t)
+            df = int(indptr[j + 1] - indptr[j]) if j is not None else 0
+            out[t] = float(np.log(1 + (n - df + 0.5) / (df + 0.5))) if df else 0.0
+        return out
+
+
+# -- the hybrid retriever ------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    """A fused hit with where it came from, for the evidence step."""
+
+    passage: Passage
+    dense: float | None = None  # cosine similarity, when dense search found it
+    lexical: float | None = None  # BM25 score, when BM25 found it
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+class Retriever:
+    def __init__(self, kb: Any, *, glossary: dict[str, str] | None = None, cache_dir: Path | None = None,
+                 candidates: int = 30) -> None:
+        # `kb` is a kb.store.KnowledgeBase (typed loosely to keep this module free of the store's imports)
+        self.kb = kb
+        self.glossary = glossary if glossary is not None else load_glossary()
+        self.lexical = LexicalIndex(kb.db, cache_dir)
+        self.candidates = candidates
+
+    def english_query(self, question: str) -> str:
+        return render_english(question, self.glossary)
+
+    def search(self, query: str, k: int = 8, scope: Scope | None = None, query_en: str | None = None) -> list[Passage]:
+        return [h.passage for h in self.search_hits(query, k, scope, query_en)]
+
+    def search_hits(self, query: str, k: int = 8, scope: Scope | None = None,
+                    query_en: str | None = None) -> list[Hit]:
+        """The `k` best passages for `query`, best first; `Passage.score` is the fused score.
+
+        `query_en` overrides the English rendering of a non-English query (e.g. an LLM
+        translation). The original query also goes to BM25, so Chinese notes still match.
+        """
+        scope = scope or Scope()
+        allowed = scope.paper_ids(self.kb.db)
+        if allowed is not None and not allowed:
+            return []
+        english = query_en or self.english_query(query)
+        n = max(self.candidates, 3 * k)
+        dense = self._dense(english, n, allowed) if english.strip() else []
+        lexical_query = english if english == query else f"{english} {query}"
+        lexical = self.lexical.search(lexical_query, n, allowed)
+
+        fused: dict[str, Hit] = {}
+        scores: dict[str, float] = {}
+        for rank, passage in enumerate(dense):
+            hit = fused.setdefault(passage.chunk.id, Hit(passage))
+            hit.dense, hit.ranks["dense"] = passage.score, rank + 1
+            scores[passage.chunk.id] = scores.get(passage.chunk.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+        lexical_ids = [cid for cid, _ in lexical if cid not in fused]
+        known = papers.get_chunks(self.kb.db, lexical_ids)
+        titles = self.kb._titles({c.paper_id for c in known.values()})
+        for rank, (cid, score) in enumerate(lexical):
+            if cid not in fused:
+                if cid not in known:
+                    continue
+                fused[cid] = Hit(Passage(known[cid], titles.get(known[cid].paper_id, ""), 0.0))
+            hit = fused[cid]
+            hit.lexical, hit.ranks["lexical"] = score, rank + 1
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        ranked = sorted(fused, key=lambda cid: (-scores[cid], cid))[:k]
+        out = []
+        for cid in ranked:
+            hit = fused[cid]
+            hit.passage = Passage(hit.passage.chunk, hit.passage.title, round(scores[cid], 6))
+            out.append(hit)
+        return out
+
+    def _dense(self, query: str, n: int, allowed: set[str] | None) -> list[Passage]:
+        where: dict[str, Any] | None = None
+        if allowed is not None:
+            ids = sorted(allowed)
+            where = {"paper_id": ids[0]} if len(ids) == 1 else {"paper_id": {"$in": ids}}
+        return list(self.kb.dense_search(query, k=n, where=where))

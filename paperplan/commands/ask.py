@@ -1,0 +1,101 @@
+"""`paperplan ask`: a cited answer from the knowledge base, or the ranked passages alone."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from kb.errors import PaperplanError
+
+
+class AskError(PaperplanError):
+    hint = "see `paperplan plan show` for topic and stage numbers and `paperplan status` for what the KB holds"
+
+
+def ask(
+    question: str = typer.Argument(..., help="Your question, in English or Chinese."),
+    paper: str | None = typer.Option(None, "--paper", help="Only this paper (its arXiv id)."),
+    topic: int | None = typer.Option(None, "--topic", help="Only papers of this plan topic."),
+    stage: int | None = typer.Option(None, "--stage", help="Only papers of this plan stage."),
+    k: int = typer.Option(6, "--k", min=1, max=20, help="Passages to retrieve."),
+    retrieve_only: bool = typer.Option(False, "--retrieve-only", help="Show the ranked passages; no LLM."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+) -> None:
+    """Answer a question from your papers and notes, citing the exact passages."""
+    from paperplan import cli  # at call time: the CLI module imports this one
+
+    svc = cli.services()
+    scope = build_scope(svc, paper, topic, stage)
+    if not question.strip():
+        raise AskError("the question is empty", hint='ask something, e.g. paperplan ask "what is late fusion?"')
+    if retrieve_only:
+        hits = svc.retriever.search_hits(question, k=k, scope=scope)
+        report = {"passages": [passage_json(h.passage) for h in hits]}
+        if json_output:
+            cli.emit_json(report)
+        else:
+            render_passages(report["passages"])
+        return
+    if json_output:
+        answer = svc.asker.ask(question, scope=scope, k=k)
+        cli.emit_json(answer.to_json())
+        return
+
+    def show(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    answer = svc.asker.ask(question, scope=scope, k=k, on_text=show)
+    typer.echo("")
+    render_citations(answer)
+
+
+def build_scope(svc: Any, paper: str | None, topic: int | None, stage: int | None) -> Any:
+    from kb import papers
+    from kb.retrieval import Scope
+
+    numbers = {t.number for t in svc.plan.topics}
+    if topic is not None and topic not in numbers:
+        raise AskError(f"the plan has no topic {topic} (topics are {min(numbers)}–{max(numbers)})")
+    stages = {s.number for s in svc.plan.stages}
+    if stage is not None and stage not in stages:
+        raise AskError(f"the plan has no stage {stage} (stages are {min(stages)}–{max(stages)})")
+    if paper is not None and papers.get_paper(svc.db, paper) is None:
+        raise AskError(f"no paper {paper!r} in the knowledge base",
+                       hint=f"ingest it first (`paperplan ingest --ids {paper}`), or check the id with `paperplan status`")
+    return Scope(paper=paper, topic=topic, stage=stage)
+
+
+def passage_json(passage: Any) -> dict[str, Any]:
+    chunk = passage.chunk
+    return {"paper_id": chunk.paper_id, "section": chunk.section, "pages": [chunk.page_first, chunk.page_last],
+            "text": chunk.text, "score": passage.score, "kind": chunk.kind, "title": passage.title}
+
+
+def _pages(pages: Any) -> str:
+    first, last = pages
+    if first is None:
+        return ""
+    return f"p. {first}" if last in (None, first) else f"pp. {first}–{last}"
+
+
+def render_passages(passages: list[dict[str, Any]]) -> None:
+    if not passages:
+        typer.echo("no passages found (is the knowledge base empty? `paperplan status` shows what it holds)")
+    for i, p in enumerate(passages, 1):
+        where = ", ".join(x for x in (p["section"], _pages(p["pages"])) if x)
+        typer.echo(f"{i:>2}. {p['paper_id']}  {p['title'][:70]}  [{where}]  score {p['score']:.4f}")
+        text = " ".join(p["text"].split())
+        typer.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}")
+
+
+def render_citations(answer: Any) -> None:
+    if not answer.citations:
+        return
+    typer.echo("")
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.section, _pages(c.pages)) if x)
+        typer.echo(f"[{c.n}] {c.title} ({c.paper_id}){' — ' + where if where else ''}")
+        typer.echo(f"    “{c.quote}”")

@@ -1,0 +1,124 @@
+"""Hybrid retrieval with real SQLite and real (embedded) Chroma; the hash embedder stands in
+for the model so ranking is deterministic."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kb import papers
+from kb.retrieval import STOPWORDS, Retriever, Scope, render_english, tokenize
+from kb.types import Chunk, Paper, TopicAssignment
+from paperplan.wiring import Services
+
+FUSION = "Late fusion combines the predictions of unimodal models at the decision level."
+EARLY = "Early fusion concatenates the features of every modality before the encoder."
+XYPE = "XYPE is a position embedding that sorts tokens by their x and y coordinates in reading order."
+CRAWLER = "The Crawler expands citations of a paper and adds the relevant references to the queue."
+PHYSICS = "On the Bethe lattice the critical disorder grows with the connectivity of the nodes."
+
+
+def add_paper(svc: Services, paper_id: str, title: str, texts: list[str], topics: tuple[int, ...] = (),
+              kind: str = "body") -> None:
+    papers.upsert_paper(svc.db, Paper(id=paper_id, title=title, source="local"))
+    chunks = [Chunk(paper_id, seq, kind, text, section="Method", page_first=seq + 1, page_last=seq + 1)
+              for seq, text in enumerate(texts)]
+    svc.kb.index_chunks(paper_id, chunks)
+    if topics:
+        papers.set_topic_assignments(svc.db, paper_id, [TopicAssignment(paper_id, t, 0.9, "user") for t in topics])
+
+
+def seed(svc: Services) -> None:
+    papers.sync_topics(svc.db, svc.plan)
+    add_paper(svc, "2401.00001", "Fusion survey", [FUSION, EARLY], topics=(3,))
+    add_paper(svc, "2203.06947", "XYLayoutLM", [XYPE], topics=(9,))
+    add_paper(svc, "2501.10120", "PaSa", [CRAWLER], topics=(11,))
+    add_paper(svc, "1111.2011", "Bethe lattice", [PHYSICS])
+
+
+def test_rare_exact_term_is_found_and_ranked_first(services: Services) -> None:
+    seed(services)
+    hits = services.retriever.search_hits("What does XYPE do?", k=3)
+    assert hits[0].passage.chunk.text == XYPE
+    assert hits[0].lexical is not None  # BM25 found it
+    assert hits[0].passage.title == "XYLayoutLM"
+
+
+def test_a_passage_both_searches_find_outranks_one_only_one_finds(services: Services) -> None:
+    seed(services)
+    hits = services.retriever.search_hits("late fusion decision level", k=5)
+    top = hits[0]
+    assert top.passage.chunk.text == FUSION
+    assert set(top.ranks) == {"dense", "lexical"}
+    assert all(a.passage.score >= b.passage.score for a, b in itertools.pairwise(hits))
+
+
+def test_scope_to_paper_topic_and_stage(services: Services) -> None:
+    seed(services)
+    query = "fusion citations coordinates lattice"
+    by_paper = services.retriever.search(query, k=10, scope=Scope(paper="2501.10120"))
+    assert {p.chunk.paper_id for p in by_paper} == {"2501.10120"}
+    by_topic = services.retriever.search(query, k=10, scope=Scope(topic=3))
+    assert {p.chunk.paper_id for p in by_topic} == {"2401.00001"}
+    stage = services.plan.stage_of(9).number
+    by_stage = services.retriever.search(query, k=10, scope=Scope(stage=stage))
+    expected = {pid for pid, t in (("2401.00001", 3), ("2203.06947", 9), ("2501.10120", 11))
+                if services.plan.stage_of(t).number == stage}
+    assert {p.chunk.paper_id for p in by_stage} == expected
+    assert services.retriever.search(query, scope=Scope(topic=12)) == []
+
+
+def test_keyword_index_is_rebuilt_when_chunks_change_and_reused_from_disk(services: Services) -> None:
+    seed(services)
+    retriever = services.retriever
+    assert retriever.search("Crawler", k=1)[0].chunk.text == CRAWLER
+    retriever.search("Crawler", k=1)
+    assert retriever.lexical.builds == 1  # unchanged chunks: no rebuild
+    add_paper(services, "2402.00002", "Gating", ["Gated multimodal units weigh each modality with a sigmoid gate."])
+    assert retriever.search("sigmoid gate", k=1)[0].chunk.paper_id == "2402.00002"
+    assert retriever.lexical.builds == 2
+    # A new process finds the cached index in the data dir and does not build it again.
+    fresh = Retriever(services.kb, cache_dir=services.paths.root / "bm25")
+    assert fresh.search("sigmoid gate", k=1)[0].chunk.paper_id == "2402.00002"
+    assert fresh.lexical.builds == 0
+    # Replacing a paper's chunks (a new version) is seen as a change too.
+    add_paper(services, "2402.00002", "Gating", ["Mixture of experts routes each token to two experts."])
+    assert fresh.search("sigmoid gate", k=3) == [] or all(
+        "sigmoid" not in p.chunk.text for p in fresh.search("sigmoid gate", k=3))
+    assert fresh.lexical.builds == 1
+
+
+def test_chinese_question_finds_english_passage(services: Services) -> None:
+    seed(services)
+    top = services.retriever.search("晚期融合是如何在决策层结合单模态模型的预测的？", k=2)
+    assert FUSION in [p.chunk.text for p in top]
+    top = services.retriever.search("PaSa 的 Crawler 如何扩展引用？", k=1)
+    assert top[0].chunk.text == CRAWLER
+
+
+def test_learner_notes_are_retrieved_even_in_chinese(services: Services) -> None:
+    seed(services)
+    note = Chunk("2203.06947", 10_000, "note", "我的笔记：阅读顺序对表格抽取很重要", section="Note")
+    services.kb.index_chunks("2203.06947", [note])
+    top = services.retriever.search("阅读顺序 表格", k=2)
+    notes = [p for p in top if p.chunk.kind == "note"]
+    assert notes and notes[0].chunk.paper_id == "2203.06947" and notes[0].title == "XYLayoutLM"
+
+
+def test_empty_knowledge_base_returns_nothing(services: Services) -> None:
+    assert services.retriever.search("anything at all") == []
+
+
+@given(st.text(max_size=200))
+def test_tokens_are_lowercase_and_never_stopwords(text: str) -> None:
+    for token in tokenize(text):
+        assert token == token.lower()
+        assert token not in STOPWORDS
+        assert token.strip()
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=100))
+def test_english_questions_are_searched_as_written(text: str) -> None:
+    assert render_english(text, {"融合": "fusion"}) == text
