@@ -288,7 +288,7 @@ def suspend_card(db: Database, card_id: str, suspended: bool = True) -> None:
 # -- mastery and history ------------------------------------------------------------------------
 
 
-def _paper_topics(db: Database) -> dict[int, set[str]]:
+def papers_by_topic(db: Database) -> dict[int, set[str]]:
     """Each topic's papers: the learner's/plan's confirmed topics of a paper plus its best one."""
     out: dict[int, set[str]] = {}
     best_seen: set[str] = set()
@@ -307,7 +307,7 @@ def topic_mastery(db: Database, now: datetime, scheduler: fsrs.Scheduler | None 
     Every topic in the `topics` table is present, with zeros where nothing is known.
     """
     moment = _utc(now)
-    papers_of = _paper_topics(db)
+    papers_of = papers_by_topic(db)
     topics = {int(r[0]) for r in db.query("SELECT number FROM topics")} | set(papers_of)
     per_topic: dict[int, list[Card]] = {}
     for card in list_cards(db):
