@@ -1,0 +1,123 @@
+"""Library: every paper in one table, filtered by topic, stage, status and source, searched as you type."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets.data_table import RowDoesNotExist
+
+from tui import queries
+from tui.screens.base import PaperplanScreen
+
+STATUSES = ("new", "queued", "reading", "read", "dismissed")
+SOURCES = ("snapshot", "arxiv", "local", "feed")
+
+
+class LibraryScreen(PaperplanScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("escape", "clear_filters", "Clear filters"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[queries.LibraryRow] = []
+
+    def compose(self) -> ComposeResult:
+        plan = self.services.plan
+        yield Header()
+        with Horizontal(id="library-filters"):
+            yield Input(placeholder="search title, id or venue", id="search")
+            yield Select([(f"{t.number}. {t.title}", t.number) for t in plan.topics], prompt="topic", id="topic")
+            yield Select([(f"第{s.number}阶段 {s.title}", s.number) for s in plan.stages], prompt="stage",
+                         id="stage")
+            yield Select([(s, s) for s in STATUSES], prompt="status", id="status")
+            yield Select([(s, s) for s in SOURCES], prompt="source", id="source")
+        yield DataTable(id="papers", cursor_type="row", zebra_stripes=True)
+        yield Static(id="library-count")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#papers", DataTable)
+        table.add_column("title", key="title", width=58)
+        table.add_column("topics", key="topics", width=8)
+        table.add_column("venue", key="venue", width=12)
+        table.add_column("date", key="date", width=10)
+        table.add_column("status", key="status", width=9)
+        table.add_column("rating", key="rating", width=8)
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self._rows = self.guard("reading the library", lambda: queries.library_rows(
+            self.services.db, self.services.plan)) or []
+        self._show()
+
+    def _filtered(self) -> list[queries.LibraryRow]:
+        needle = self.query_one("#search", Input).value.strip()
+        topic, stage, status, source = (self.query_one(f"#{name}", Select).value
+                                        for name in ("topic", "stage", "status", "source"))
+        rows = self._rows
+        if needle:
+            rows = [r for r in rows if r.matches(needle)]
+        if topic is not Select.NULL:
+            rows = [r for r in rows if topic in r.topics]
+        if stage is not Select.NULL:
+            rows = [r for r in rows if stage in r.stages]
+        if status is not Select.NULL:
+            rows = [r for r in rows if r.status == status]
+        if source is not Select.NULL:
+            rows = [r for r in rows if r.source == source]
+        return rows
+
+    def _show(self) -> None:
+        table = self.query_one("#papers", DataTable)
+        selected = self._selected_id()
+        table.clear()
+        rows = self._filtered()
+        for r in rows:
+            table.add_row(r.title, ",".join(map(str, r.topics)), r.venue[:12], r.published, r.status,
+                          r.rating, key=r.id)
+        if selected:
+            with suppress(RowDoesNotExist):  # the selected paper is filtered out: stay at the top
+                table.move_cursor(row=table.get_row_index(selected))
+        self.query_one("#library-count", Static).update(f"{len(rows)} of {len(self._rows)} papers")
+
+    def _selected_id(self) -> str | None:
+        table = self.query_one("#papers", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return str(key.value) if key.value is not None else None
+
+    @on(Input.Changed, "#search")
+    @on(Select.Changed)
+    def _filters_changed(self) -> None:
+        self._show()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one("#papers", DataTable).focus()
+
+    @on(DataTable.RowSelected, "#papers")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.paperplan.open_paper(str(event.row_key.value))
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#search", Input).value = ""
+        for name in ("topic", "stage", "status", "source"):
+            self.query_one(f"#{name}", Select).clear()
+        self.query_one("#papers", DataTable).focus()

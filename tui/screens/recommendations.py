@@ -1,0 +1,116 @@
+"""Recommendations: the week's picks with why each was chosen; rate, queue or dismiss them."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from kb import papers
+from tui import queries
+from tui.screens.base import PaperplanScreen, notify_error
+
+
+class RecommendationsScreen(PaperplanScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("plus,equals_sign", "rate('up')", "Rate +"),
+        Binding("minus", "rate('down')", "Rate −"),
+        Binding("u", "queue", "Queue"),
+        Binding("x", "dismiss_pick", "Dismiss"),
+        Binding("g", "generate", "Pick now"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.picks: list[queries.Pick] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("", id="picks-week", classes="heading")
+        yield DataTable(id="picks-table", cursor_type="row")
+        yield Static("", id="why", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#picks-table", DataTable)
+        table.add_column("#", width=2)
+        table.add_column("paper", width=70)
+        table.add_column("status", width=9)
+        table.add_column("rating", width=8)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_picks()
+
+    def refresh_picks(self) -> None:
+        now = self.services.now()
+        self.picks = self.guard("reading this week's picks", lambda: queries.weekly_picks(self.services.db, now)) or []
+        table = self.query_one("#picks-table", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for p in self.picks:
+            table.add_row(str(p.rank), p.title, p.status, p.rating, key=p.paper_id)
+        if self.picks:
+            table.move_cursor(row=min(row, len(self.picks) - 1))
+        heading = f"Picks for {queries.iso_week(now)}  (Enter opens a paper)"
+        if not self.picks:
+            heading = "No picks yet: press g to pick this week's papers" if self.services.recommend \
+                else "No picks yet, and recommending is not available yet"
+        self.query_one("#picks-week", Label).update(heading)
+        self._show_why()
+
+    def _current(self) -> queries.Pick | None:
+        table = self.query_one("#picks-table", DataTable)
+        if not self.picks or table.cursor_row >= len(self.picks):
+            return None
+        return self.picks[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#picks-table")
+    def _show_why(self) -> None:
+        pick = self._current()
+        self.query_one("#why", Static).update(
+            Text.assemble(("Why  ", "bold"), pick.why) if pick else Text(""))
+
+    @on(DataTable.RowSelected, "#picks-table")
+    def _open(self) -> None:
+        if pick := self._current():
+            self.paperplan.open_paper(pick.paper_id)
+
+    def action_rate(self, rating: str) -> None:
+        if pick := self._current():
+            value = "" if pick.rating == rating else rating
+            self.guard("saving the rating", lambda: papers.set_rating(self.services.db, pick.paper_id, value))
+            self.refresh_picks()
+
+    def action_queue(self) -> None:
+        if pick := self._current():
+            self.guard("queueing the paper",
+                       lambda: papers.set_reading_status(self.services.db, pick.paper_id, "queued"))
+            self.notify(f"queued {pick.paper_id}")
+            self.refresh_picks()
+
+    def action_dismiss_pick(self) -> None:
+        if pick := self._current():
+            self.guard("dismissing the paper",
+                       lambda: papers.set_reading_status(self.services.db, pick.paper_id, "dismissed"))
+            self.refresh_picks()
+
+    def action_generate(self) -> None:
+        if self.services.recommend is None:
+            self.notify("recommending is not available yet", severity="warning")
+            return
+        self.query_one("#picks-week", Label).update("picking this week's papers…")
+        self._generate()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="recommend")
+    def _generate(self) -> None:
+        recommend = self.services.recommend
+        assert recommend is not None
+        try:
+            recommend(self.services.now())
+        except Exception as exc:
+            notify_error(self.app, exc, "picking this week's papers")
+        self.app.call_from_thread(self.refresh_picks)
