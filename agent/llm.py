@@ -61,13 +61,17 @@ class LLM:
 
     def __init__(self, chat: BaseChatModel, *, provider: str, model: str, capable: bool,
                  schema_kwargs: Callable[[type[BaseModel]], dict[str, Any]] | None = None,
-                 max_tokens: int = 512) -> None:
+                 max_tokens: int = 512, endpoint: str = "") -> None:
         self.chat = chat
         self.provider = provider
         self.model = model
         self.capable = capable
         self._schema_kwargs: Callable[[type[BaseModel]], dict[str, Any]] = schema_kwargs or (lambda schema: {})
         self.max_tokens = max_tokens
+        self.endpoint = endpoint  # a server's URL, named when it cannot be reached
+        # Token counts of the last call ({"input_tokens", "output_tokens", …}; empty if the
+        # provider reports none), for `paperplan llm check` and the benchmarks.
+        self.last_usage: dict[str, Any] = {}
 
     @property
     def name(self) -> str:
@@ -77,18 +81,28 @@ class LLM:
         return [SystemMessage(system), HumanMessage(user)]
 
     def _invoke(self, messages: list[BaseMessage], **kwargs: Any) -> str:
+        self.last_usage = {}
         try:
             result = self.chat.invoke(messages, **kwargs)
-        except TimeoutError as exc:
-            raise LLMTimeout(f"{self.name} timed out") from exc
-        except PaperplanError:
-            raise
-        except Exception as exc:  # provider errors come in many types; name the model
-            if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower():
-                raise LLMTimeout(f"{self.name} timed out: {exc}") from exc
-            raise LLMError(f"{self.name} failed: {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:
+            raise self._error(exc) from exc
+        self.last_usage = dict(getattr(result, "usage_metadata", None) or {})
         content = result.content
         return content if isinstance(content, str) else json.dumps(content)
+
+    def _error(self, exc: Exception) -> PaperplanError:
+        """One named error for the many exception types providers raise."""
+        if isinstance(exc, PaperplanError):
+            return exc
+        text = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower() or "timed out" in text.lower():
+            return LLMTimeout(f"{self.name} timed out: {exc}")
+        if "connect" in text.lower() or isinstance(exc, ConnectionError):
+            where = self.endpoint or self.provider
+            return LLMError(f"cannot reach {where} for {self.name}: {exc}",
+                            hint="start the server (e.g. `ollama serve`) or fix llm.base_url; "
+                                 "llm.provider = \"embedded\" needs no server")
+        return LLMError(f"{self.name} failed: {text}")
 
     def structured(self, schema: type[T], system: str, user: str) -> T:
         """Call with the output forced to `schema`; validate; retry once with the error."""
@@ -115,7 +129,5 @@ class LLM:
             for chunk in self.chat.stream(self._messages(system, user)):
                 if isinstance(chunk.content, str) and chunk.content:
                     yield chunk.content
-        except PaperplanError:
-            raise
         except Exception as exc:
-            raise LLMError(f"{self.name} failed while streaming: {type(exc).__name__}: {exc}") from exc
+            raise self._error(exc) from exc

@@ -146,9 +146,12 @@ class LlamaCppChat(BaseChatModel):
             raise TimeoutError(f"no answer within {self.timeout_s:.0f} s") from exc
         choice = response["choices"][0]
         self.last_usage = dict(response.get("usage") or {})
+        usage = {"input_tokens": int(self.last_usage.get("prompt_tokens", 0)),
+                 "output_tokens": int(self.last_usage.get("completion_tokens", 0)),
+                 "total_tokens": int(self.last_usage.get("total_tokens", 0))}
         message = AIMessage(content=choice["message"].get("content") or "",
-                            response_metadata={"finish_reason": choice.get("finish_reason"),
-                                               "usage": self.last_usage})
+                            response_metadata={"finish_reason": choice.get("finish_reason")},
+                            usage_metadata=usage)  # type: ignore[arg-type]
         return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"usage": self.last_usage})
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -199,11 +202,11 @@ def build_llm(config: ProviderConfig) -> LLM:
         from langchain_ollama import ChatOllama
 
         model = config.model or DEFAULT_MODELS["ollama"]
-        ollama = ChatOllama(model=model, base_url=config.base_url or DEFAULT_URLS["ollama"],
-                            temperature=config.temperature, num_predict=config.max_tokens,
+        url = config.base_url or DEFAULT_URLS["ollama"]
+        ollama = ChatOllama(model=model, base_url=url, temperature=config.temperature, num_predict=config.max_tokens,
                             num_ctx=config.context_tokens, client_kwargs={"timeout": config.timeout_s})
         return LLM(ollama, provider="ollama", model=model, capable=True,
-                   schema_kwargs=ollama_schema_kwargs, max_tokens=config.max_tokens)
+                   schema_kwargs=ollama_schema_kwargs, max_tokens=config.max_tokens, endpoint=f"Ollama at {url}")
     if config.provider == "openai":
         if not config.api_key:
             raise LLMError(f"the openai provider needs an API key in the environment variable {config.api_key_env}",
@@ -216,8 +219,8 @@ def build_llm(config: ProviderConfig) -> LLM:
         openai = ChatOpenAI(model=model, base_url=config.base_url or None, api_key=SecretStr(config.api_key),
                             temperature=config.temperature, max_completion_tokens=config.max_tokens,
                             timeout=config.timeout_s, max_retries=1)
-        return LLM(openai, provider="openai", model=model, capable=True,
-                   schema_kwargs=openai_schema_kwargs, max_tokens=config.max_tokens)
+        return LLM(openai, provider="openai", model=model, capable=True, schema_kwargs=openai_schema_kwargs,
+                   max_tokens=config.max_tokens, endpoint=config.base_url or "the OpenAI API")
     raise LLMError(f"unknown llm provider {config.provider!r}", hint="set llm.provider to embedded, ollama or openai")
 
 

@@ -134,6 +134,13 @@ from paperplan.commands.ask import ask  # noqa: E402 - registered after `app` ex
 app.command()(ask)
 
 
+from paperplan.commands.llm import llm_app  # noqa: E402
+from paperplan.commands.topics import topics_app  # noqa: E402
+
+app.add_typer(llm_app, name="llm")
+app.add_typer(topics_app, name="topics")
+
+
 def main() -> None:
     app()
 
