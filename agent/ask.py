@@ -130,9 +130,9 @@ class CitationFilter:
         self.pending += piece
         out = ""
         if not self.started:
-            stripped = self.pending.lstrip()
-            if NOT_FOUND.startswith(stripped[:len(NOT_FOUND)]) and len(stripped) < len(NOT_FOUND) + 1:
-                return ""  # could still be the sentinel: show nothing yet
+            stripped = self.pending.lstrip().upper()
+            if stripped.startswith(NOT_FOUND) or NOT_FOUND.startswith(stripped):
+                return ""  # the not-found sentinel, or could still become it: show nothing
             self.started = True
         while self.pending:
             start = self.pending.find("[")
@@ -155,12 +155,16 @@ class CitationFilter:
         return out
 
     def close(self) -> str:
-        out = self.pending
-        self.pending = ""
-        if not self.started:
-            self.started = True
+        out, self.pending = self.pending, ""
+        if not self.started:  # only the sentinel (or a prefix of it) came: the caller refuses
+            self.text += out
+            return ""
         self.text += out
         return out
+
+    @property
+    def not_found(self) -> bool:
+        return not self.started or self.text.strip().upper().startswith(NOT_FOUND)
 
     def _check(self, marker: str) -> str:
         match = CITATION.fullmatch(marker)
@@ -324,7 +328,7 @@ class Asker:
         if tail and on_text:
             on_text(tail)
         text = check.text.strip()
-        if not text or text.upper().startswith(NOT_FOUND):
+        if not text or check.not_found:
             answer = self.refusal(question, language, hits)
             if on_text:
                 on_text(answer.answer)
@@ -355,7 +359,8 @@ class Asker:
         ids = list(dict.fromkeys(h.passage.chunk.paper_id for h in hits))
         for paper_id in ids:
             paper = papers.get_paper(self.db, paper_id)
-            if paper is not None and paper.fulltext != "indexed" and paper.kind == "paper":
+            has_body = self.db.scalar("SELECT 1 FROM chunks WHERE paper_id = ? AND kind = 'body' LIMIT 1", (paper_id,))
+            if paper is not None and paper.kind == "paper" and paper.fulltext != "indexed" and not has_body:
                 out.append(f"paperplan ingest --ids {paper.id}    # {paper.title} (abstract only so far)")
             if len(out) >= 3:
                 break
