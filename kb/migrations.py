@@ -156,4 +156,27 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # Topic notes (topic-<n>) and the research journal are embedded like paper notes so
+        # Ask finds them, but they are no paper: chunks lose the foreign key to papers.
+        "002_notes_chunks_without_paper_fk",
+        """
+        CREATE TABLE chunks_new (
+            id TEXT PRIMARY KEY,              -- <paper or note id>:<version>:<seq>
+            paper_id TEXT NOT NULL,           -- a paper id, or topic-<n> / journal for free notes
+            version INTEGER,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,               -- abstract | body | caption | references | note
+            section TEXT NOT NULL DEFAULT '',
+            page_first INTEGER,
+            page_last INTEGER,
+            text TEXT NOT NULL
+        );
+        INSERT INTO chunks_new (id, paper_id, version, seq, kind, section, page_first, page_last, text)
+            SELECT id, paper_id, version, seq, kind, section, page_first, page_last, text FROM chunks;
+        DROP TABLE chunks;
+        ALTER TABLE chunks_new RENAME TO chunks;
+        CREATE INDEX chunks_paper ON chunks(paper_id)
+        """,
+    ),
 ]

@@ -348,19 +348,15 @@ class NotesVault:
                 for i, part in enumerate(chunk_note_text(body))]
 
     def _index(self, note_id: str, path: Path, data: bytes) -> None:
-        """Record the file's hash and, for a paper's note, re-embed it as 'note' chunks.
-
-        Topic notes and the journal are recorded but not embedded: chunks belong to a
-        paper (a foreign key), and those notes have none; `search` reads them directly.
-        """
+        """Record the file's hash and re-embed the note as 'note' chunks under its id (a
+        paper's id, or topic-<n> / journal, which is how Ask scopes and finds them)."""
         body = split_front_matter(data.decode("utf-8", errors="replace"))[1]
         paper_id = None if is_free_note(note_id) else note_id
-        if paper_id:
-            chunks = self._note_chunks(paper_id, body)
-            if chunks:
-                self.kb.index_chunks(paper_id, chunks)
-            else:
-                self.kb.delete_paper_chunks(paper_id, ["note"])
+        chunks = self._note_chunks(note_id, body)
+        if chunks:
+            self.kb.index_chunks(note_id, chunks)
+        else:
+            self.kb.delete_paper_chunks(note_id, ["note"])
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO notes (id, paper_id, path, content_hash, updated_at) VALUES (?, ?, ?, ?, ?)"
@@ -398,7 +394,7 @@ class NotesVault:
                 data = path.read_bytes()
                 stale = known.get(note_id) != content_hash(data)
                 # A re-ingest of a new paper version may have dropped the note's chunks.
-                lost = not is_free_note(note_id) and note_id not in with_chunks and bool(
+                lost = note_id not in with_chunks and bool(
                     chunk_note_text(split_front_matter(data.decode("utf-8", errors="replace"))[1]))
                 if stale or lost:
                     self._index(note_id, path, data)
@@ -409,8 +405,7 @@ class NotesVault:
                 report.errors.append(f"{path.name}: {exc}")
         for note_id in sorted(set(known) - set(files)):
             try:
-                if not is_free_note(note_id) and papers.get_paper(self.db, note_id):
-                    self.kb.delete_paper_chunks(note_id, ["note"])
+                self.kb.delete_paper_chunks(note_id, ["note"])
                 with self.db.transaction() as conn:
                     conn.execute("DELETE FROM notes WHERE id = ?", (note_id,))
                 report.removed.append(note_id)
@@ -421,27 +416,30 @@ class NotesVault:
     # -- searching -------------------------------------------------------------------------
 
     def search(self, query: str, k: int = 10) -> list[NoteHit]:
-        """Paper notes by meaning (their embedded chunks) and topic notes and the journal by
-        the share of the query's words they contain, best first."""
+        """Notes by meaning (their embedded passages) and by the share of the query's words a
+        passage contains (names, Chinese terms the embedder misses); best first, one hit per note."""
         hits = [self._hit_from_passage(p) for p in self.kb.dense_search(query, k, where={"kind": "note"})]
         words = {w for w in re.findall(r"\w+", query.lower()) if len(w) > 1}
-        for path in sorted(self.dir.glob("*.md")) if self.dir.exists() and words else []:
-            if not is_free_note(path.stem):
-                continue
-            body = split_front_matter(path.read_text(encoding="utf-8", errors="replace"))[1]
-            for part in chunk_note_text(body):
-                present = words & set(re.findall(r"\w+", part.lower()))
-                if present:
-                    hits.append(NoteHit(path.stem, self._free_title(path.stem), part[:300],
-                                        len(present) / len(words), path.name))
-        return sorted(hits, key=lambda h: -h.score)[:k]
+        for row in self.db.query("SELECT paper_id, text FROM chunks WHERE kind = 'note'") if words else []:
+            present = words & set(re.findall(r"\w+", row["text"].lower()))
+            if present:
+                note_id = row["paper_id"]
+                hits.append(NoteHit(note_id, self._title(note_id), row["text"][:300],
+                                    round(len(present) / len(words), 4), self.note_path(note_id).name))
+        best: dict[str, NoteHit] = {}
+        for hit in hits:
+            if hit.note_id not in best or hit.score > best[hit.note_id].score:
+                best[hit.note_id] = hit
+        return sorted(best.values(), key=lambda h: (-h.score, h.note_id))[:k]
 
     def _hit_from_passage(self, passage: Passage) -> NoteHit:
-        paper_id = passage.chunk.paper_id
-        return NoteHit(paper_id, passage.title, passage.chunk.text[:300], round(passage.score, 4),
-                       self.note_path(paper_id).name)
+        note_id = passage.chunk.paper_id
+        return NoteHit(note_id, passage.title or self._title(note_id), passage.chunk.text[:300],
+                       round(passage.score, 4), self.note_path(note_id).name)
 
-    def _free_title(self, note_id: str) -> str:
+    def _title(self, note_id: str) -> str:
+        if not is_free_note(note_id):
+            return str(self.db.scalar("SELECT title FROM papers WHERE id = ?", (note_id,)) or note_id)
         if note_id == JOURNAL_ID:
             return "Research journal"
         number = int(note_id.split("-")[1])

@@ -99,6 +99,9 @@ def test_topic_notes_and_journal_are_searchable(vault: NotesVault) -> None:
     assert "small batches" in journal and "Second entry." in journal
     hits = vault.search("contrastive batches")
     assert {h.note_id for h in hits} >= {"topic-3", "journal"}
+    # Embedded under their own ids, so Ask's topic scope (kb.retrieval.Scope) finds them.
+    passages = vault.kb.dense_search("contrastive pretraining big batches", k=5, where={"paper_id": "topic-3"})
+    assert passages and "big batches" in passages[0].chunk.text
     assert vault.read("topic-3").front["stage"] >= 1
 
 
@@ -136,3 +139,25 @@ def test_real_ids_keep_readable_names() -> None:
     assert safe_file_stem("2502.10816") == "2502.10816"
     assert safe_file_stem("cs/0601001") == "cs_0601001"
     assert safe_file_stem("sha256:0123abcd0123abcd") == "sha256_0123abcd0123abcd"
+
+
+def test_chunks_written_before_the_notes_migration_survive_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    from kb.db import Database
+    from kb.migrations import MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.executescript(MIGRATIONS[0][1])
+    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    conn.execute("INSERT INTO _migrations VALUES ('001_initial', 'then')")
+    conn.execute("INSERT INTO papers (id, title, source, added_at, updated_at) VALUES ('1', 't', 'arxiv', 'x', 'x')")
+    conn.execute("INSERT INTO chunks (id, paper_id, seq, kind, text) VALUES ('1:v0:0', '1', 0, 'abstract', 'kept')")
+    conn.commit()
+    conn.close()
+
+    db = Database(tmp_path / "old.db")
+
+    assert db.scalar("SELECT text FROM chunks WHERE id = '1:v0:0'") == "kept" and db.integrity_ok()
+    with db.transaction() as c:  # a topic note's passage needs no paper row now
+        c.execute("INSERT INTO chunks (id, paper_id, seq, kind, text) VALUES ('topic-3:v0:1', 'topic-3', 1, 'note', 'n')")

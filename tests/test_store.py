@@ -10,6 +10,7 @@ from kb import papers
 from kb.db import Database
 from kb.errors import VectorStoreError
 from kb.fakes import HashEmbedder
+from kb.migrations import MIGRATIONS
 from kb.store import KnowledgeBase
 from kb.types import Chunk, Paper, TopicAssignment
 from kb.vectors import VectorStore
@@ -114,5 +115,5 @@ def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
     db = Database(tmp_path / "a.db")
     assert db.migrate() == []
     names = [r[0] for r in db.query("SELECT name FROM _migrations")]
-    assert names == ["001_initial"] and db.integrity_ok()
+    assert names == [name for name, _ in MIGRATIONS] and db.integrity_ok()
     assert db.scalar("PRAGMA journal_mode") == "wal"
