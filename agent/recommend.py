@@ -407,3 +407,29 @@ def recommend(kb: KnowledgeBase, progress: Progress, *, count: int, week: str | 
 def week_dates(week: str) -> tuple[date, date]:
     monday = week_start(week)
     return monday, monday + timedelta(days=7)
+
+
+class Recommender:
+    """Progress and picks for one KB and plan, as the CLI, the TUI and the service use them."""
+
+    def __init__(self, kb: KnowledgeBase, plan: Any, *, per_week: int = 2, start_date: date | None = None,
+                 weights: Weights = Weights()) -> None:
+        self.kb = kb
+        self.plan = plan
+        self.per_week = per_week
+        self.start_date = start_date
+        self.weights = weights
+
+    def progress(self, now: datetime | None = None) -> Progress:
+        from kb.progress import compute_progress
+
+        return compute_progress(self.kb.db, self.plan, start_date=self.start_date, now=now)
+
+    def recommend(self, count: int | None = None, week: str | None = None,
+                  now: datetime | None = None) -> tuple[str, list[Pick]]:
+        return recommend(self.kb, self.progress(now), count=count or self.per_week, week=week, now=now,
+                         weights=self.weights)
+
+    def picks_for(self, week: str, now: datetime | None = None) -> list[Pick]:
+        """The week's stored picks, ranked and stored now if the week has none yet."""
+        return stored_picks(self.kb.db, week) or self.recommend(week=week, now=now)[1]

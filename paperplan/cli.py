@@ -133,6 +133,14 @@ from paperplan.commands.ask import ask  # noqa: E402 - registered after `app` ex
 
 app.command()(ask)
 
+from paperplan.commands import progress as progress_commands  # noqa: E402
+from paperplan.commands import recommend as recommend_commands  # noqa: E402
+
+for _command in (progress_commands.progress, progress_commands.read, progress_commands.queue,
+                 progress_commands.rate, recommend_commands.recommend, recommend_commands.digest):
+    app.command()(_command)
+app.add_typer(progress_commands.project_app, name="project")
+
 
 from paperplan.commands.llm import llm_app  # noqa: E402
 from paperplan.commands.topics import topics_app  # noqa: E402

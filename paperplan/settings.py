@@ -139,6 +139,12 @@ class ServiceSettings(Section):
     """IANA time zone for the schedules; empty means the machine's."""
     misfire_grace_s: int = 21600
     """A run missed by less than this (machine asleep, service down) still runs once on start."""
+    mmr_lambda: float = 0.7
+    """Balance between need and variety when choosing picks: 1 ranks by need alone, lower
+    values keep two picks from saying the same thing."""
+    novelty_days: int = 180
+    """For topics you are already strong in, a paper's novelty bonus fades to nothing over
+    this many days after publication."""
 
 
 class Settings(BaseSettings):

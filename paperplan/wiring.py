@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the LLM layer imports langchain: only when a command needs 
     from agent.ask import Asker
     from agent.llm import LLM
     from agent.providers import ProviderConfig
+    from agent.recommend import Recommender
     from agent.topics import TopicMapper
     from kb.retrieval import Retriever
 
@@ -105,6 +106,15 @@ class Services:
             except PaperplanError as exc:  # e.g. a missing API key must not stop the nightly mapping
                 logging.getLogger(__name__).warning("topic mapping without an LLM: %s", exc)
         return TopicMapper(self.kb, self.plan, llm)
+
+    @cached_property
+    def recommender(self) -> Recommender:
+        """Progress and weekly picks; arithmetic over the KB, no model is loaded to build it."""
+        from agent.recommend import Recommender, Weights
+
+        rec = self.settings.recommend
+        return Recommender(self.kb, self.plan, per_week=rec.per_week, start_date=self.settings.plan.start_date,
+                           weights=Weights(mmr_lambda=rec.mmr_lambda, novelty_days=rec.novelty_days))
 
 
 def provider_config(settings: Settings) -> ProviderConfig:
