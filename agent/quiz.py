@@ -29,6 +29,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +39,7 @@ from kb import cards as card_store
 from kb.cards import Card
 from kb.errors import PaperplanError
 from kb.papers import get_chunks
+from kb.plan import Plan
 from kb.store import KnowledgeBase
 from kb.types import Chunk
 
@@ -576,3 +578,146 @@ def _llm_grade(card: Card, given: str, llm: LLM) -> ShortAnswerGrade | None:
         log.warning("grading card %s by similarity: %s", card.id, exc)
         return None
 
+
+
+# -- the service the CLI, the TUI and the nightly job use ----------------------------------------
+
+
+@dataclass(frozen=True)
+class QuizConfig:
+    """The `[quiz]` settings, as the composition root passes them in."""
+
+    desired_retention: float = 0.9
+    new_cards_per_session: int = 10
+    session_cards: int = 20
+    pass_mark: float = 0.7
+    assessment_cards: int = 10
+    cards_per_paper: int = 3
+    short_answer_threshold: float = 0.6
+    duplicate_similarity: float = 0.9
+
+
+@dataclass
+class Answered:
+    card: Card
+    given: str
+    grade: Grade
+    rating: int
+    next_due: datetime
+
+
+@dataclass
+class AssessmentResult:
+    stage: int
+    asked: int
+    right: int
+    pass_mark: float
+    passed: bool
+
+    @property
+    def score(self) -> float:
+        return self.right / self.asked if self.asked else 0.0
+
+
+class Quiz:
+    """Sessions, grading, scheduling, generation and stage assessments over one KB.
+
+    The LLM is asked for only when needed (`llm_factory` is called on first use), so
+    building a Quiz loads no model; grading uses it only when it is capable.
+    """
+
+    def __init__(self, kb: KnowledgeBase, plan: Plan, llm_factory: Callable[[], LLM],
+                 config: QuizConfig | None = None, fuzz: bool = True) -> None:
+        self.kb = kb
+        self.plan = plan
+        self._llm_factory = llm_factory
+        self._llm: LLM | None = None
+        self.config = config or QuizConfig()
+        self.scheduler = card_store.make_scheduler(self.config.desired_retention, fuzz=fuzz)
+
+    @property
+    def llm(self) -> LLM:
+        if self._llm is None:
+            self._llm = self._llm_factory()
+        return self._llm
+
+    @property
+    def checks(self) -> CardChecks:
+        return CardChecks(duplicate_similarity=self.config.duplicate_similarity)
+
+    def stage_topics(self, stage: int) -> list[int]:
+        return [t.number for t in self.plan.stage(stage).topics]
+
+    def current_stage(self) -> int:
+        """The first stage whose assessment is not passed (the last one when all are)."""
+        for stage in self.plan.stages:
+            if card_store.stage_assessment_passed(self.kb.db, stage.number) is None:
+                return stage.number
+        return self.plan.stages[-1].number
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def session(self, now: datetime, *, topic: int | None = None, stage: int | None = None,
+                paper_id: str | None = None, count: int | None = None) -> list[Card]:
+        """Due cards first, then new ones. Without a scope: due cards of every topic, new
+        ones from the current stage's topics (any topic when the stage has none left)."""
+        count = self.config.session_cards if count is None else count
+        new_limit = self.config.new_cards_per_session
+        db = self.kb.db
+        if topic is not None or stage is not None or paper_id is not None:
+            topics = [topic] if topic is not None else (self.stage_topics(stage) if stage is not None else None)
+            return card_store.session_cards(db, now, count=count, new_limit=new_limit, topics=topics,
+                                            paper_id=paper_id)
+        new_topics: list[int] | None = self.stage_topics(self.current_stage())
+        if not card_store.new_cards(db, 1, stage_topics=new_topics):
+            new_topics = None
+        return card_store.session_cards(db, now, count=count, new_limit=new_limit, new_topics=new_topics)
+
+    def grade(self, card: Card, given: str) -> Grade:
+        llm = self.llm if self._llm_capable() else None
+        return grade_answer(card, given, self.kb.embedder, llm, self.config.short_answer_threshold)
+
+    def _llm_capable(self) -> bool:
+        try:
+            return self.llm.capable
+        except PaperplanError as exc:  # no key, unknown provider: grade by similarity instead
+            log.warning("grading without an LLM: %s", exc)
+            return False
+
+    def review(self, card: Card, given: str, grade: Grade, rating: int | None, now: datetime,
+               duration_ms: int | None = None) -> Answered:
+        """Record the answer now (its own transaction) with the learner's rating, or the
+        grade's suggestion when they gave none."""
+        chosen = rating or grade.suggested_rating
+        outcome = card_store.record_review(self.kb.db, card.id, chosen, now, scheduler=self.scheduler,
+                                           correct=grade.correct, answer_given=given, duration_ms=duration_ms)
+        return Answered(outcome.card, given, grade, chosen, outcome.next_due)
+
+    def answer(self, card: Card, given: str, now: datetime, rating: int | None = None) -> Answered:
+        return self.review(card, given, self.grade(card, given), rating, now)
+
+    # -- generation -------------------------------------------------------------------------
+
+    def generate_for_papers(self, paper_ids: Sequence[str], count: int | None = None,
+                            progress: Callable[[int, int], None] | None = None) -> GenerationReport:
+        per_paper = self.config.cards_per_paper if count is None else count
+        return generate_for_papers(self.kb, self.llm, paper_ids, per_paper, self.checks, progress)
+
+    def generate_for_topics(self, topics: Sequence[int], count: int,
+                            progress: Callable[[int, int], None] | None = None) -> GenerationReport:
+        return generate_for_topics(self.kb, self.llm, topics, count, self.checks, progress)
+
+    # -- stage assessments ------------------------------------------------------------------
+
+    def assessment(self, stage: int, count: int | None = None, seed: int | None = None) -> list[Card]:
+        count = self.config.assessment_cards if count is None else count
+        return card_store.assessment_cards(self.kb.db, self.stage_topics(stage), count, seed)
+
+    def finish_assessment(self, stage: int, answers: Sequence[Answered]) -> AssessmentResult:
+        right = sum(a.grade.correct for a in answers)
+        result = AssessmentResult(stage, len(answers), right, self.config.pass_mark, False)
+        if answers:
+            result.passed = card_store.record_stage_assessment(
+                self.kb.db, stage, result.score, self.config.pass_mark,
+                {"asked": len(answers), "right": right, "cards": [a.card.id for a in answers]})
+        return result

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -246,6 +247,41 @@ def new_cards(db: Database, limit: int, topic: int | None = None,
     rows = db.query(f"{_SELECT} WHERE {where} AND c.due IS NULL ORDER BY c.created_at, c.id LIMIT ?",
                     (*params, max(0, limit)))
     return [card_from_row(r) for r in rows]
+
+
+def interleave_topics(cards: Sequence[Card]) -> list[Card]:
+    """Round-robin over topics, keeping each topic's own order: a session mixes topics."""
+    queues: dict[int | None, list[Card]] = {}
+    for card in cards:
+        queues.setdefault(card.topic, []).append(card)
+    out: list[Card] = []
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                out.append(queue.pop(0))
+    return out
+
+
+def session_cards(db: Database, now: datetime, *, count: int, new_limit: int,
+                  topics: Sequence[int] | None = None, new_topics: Sequence[int] | None = None,
+                  paper_id: str | None = None) -> list[Card]:
+    """One session: due cards first (most overdue first, topics mixed), then up to
+    `new_limit` new ones from `new_topics` (default: `topics`), at most `count` in all."""
+    def scoped(found: list[Card]) -> list[Card]:
+        return [c for c in found if paper_id is None or c.paper_id == paper_id]
+
+    due = interleave_topics(scoped(due_cards(db, now, stage_topics=topics)))
+    fresh_topics = new_topics if new_topics is not None else topics
+    fresh = interleave_topics(scoped(new_cards(db, 100_000, stage_topics=fresh_topics)))
+    return (due + fresh[:max(0, new_limit)])[:max(0, count)]
+
+
+def assessment_cards(db: Database, topics: Sequence[int], count: int, seed: int | None = None) -> list[Card]:
+    """A stage assessment: `count` cards spread evenly over the topics, drawn at random."""
+    rng = random.Random(seed)
+    pool = list_cards(db, topics=topics)
+    rng.shuffle(pool)
+    return interleave_topics(pool)[:max(0, count)]
 
 
 def due_count(db: Database, now: datetime) -> int:

@@ -123,6 +123,17 @@ class QuizSettings(Section):
     """New cards mixed into one session after the due ones."""
     pass_mark: float = 0.7
     """Share of a stage assessment to answer right to pass it."""
+    session_cards: int = 20
+    """Most cards in one session (due ones first); --count overrides it."""
+    assessment_cards: int = 10
+    """Questions in a stage assessment, spread over the stage's topics."""
+    cards_per_paper: int = 3
+    """Cards generated for one paper (by `quiz generate --paper` and overnight for papers marked read)."""
+    short_answer_threshold: float = 0.6
+    """Embedding similarity to the reference answer that counts a short answer right when no
+    capable LLM grades it (all-MiniLM-L6-v2 cosine)."""
+    duplicate_similarity: float = 0.9
+    """A new card this similar to an existing card of its paper or topic is a duplicate and dropped."""
 
 
 class RecommendSettings(Section):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the LLM layer imports langchain: only when a command needs 
     from agent.ask import Asker
     from agent.llm import LLM
     from agent.providers import ProviderConfig
+    from agent.quiz import Quiz
     from agent.recommend import Recommender
     from agent.topics import TopicMapper
     from kb.retrieval import Retriever
@@ -115,6 +116,20 @@ class Services:
         rec = self.settings.recommend
         return Recommender(self.kb, self.plan, per_week=rec.per_week, start_date=self.settings.plan.start_date,
                            weights=Weights(mmr_lambda=rec.mmr_lambda, novelty_days=rec.novelty_days))
+
+    @cached_property
+    def quiz(self) -> Quiz:
+        """Quiz sessions, card generation and grading; the LLM is built on first need only."""
+        from agent.quiz import Quiz, QuizConfig
+
+        q = self.settings.quiz
+        config = QuizConfig(
+            desired_retention=q.desired_retention, new_cards_per_session=q.new_cards_per_session,
+            session_cards=q.session_cards, pass_mark=q.pass_mark, assessment_cards=q.assessment_cards,
+            cards_per_paper=q.cards_per_paper, short_answer_threshold=q.short_answer_threshold,
+            duplicate_similarity=q.duplicate_similarity,
+        )
+        return Quiz(self.kb, self.plan, lambda: self.llm, config)
 
 
 def provider_config(settings: Settings) -> ProviderConfig:
