@@ -148,6 +148,11 @@ from paperplan.commands.topics import topics_app  # noqa: E402
 app.add_typer(llm_app, name="llm")
 app.add_typer(topics_app, name="topics")
 
+from paperplan.commands.notes import note, notes_app  # noqa: E402
+
+app.command()(note)
+app.add_typer(notes_app, name="notes")
+
 
 def main() -> None:
     app()
