@@ -80,8 +80,10 @@ def main_callback(
 
 @app.command()
 def tui() -> None:
-    """Open the app (until the TUI lands: print the status)."""
-    status(json_output=False)
+    """Open the app: dashboard, library, papers and notes, ask, quiz, picks, jobs."""
+    from paperplan.commands.tui import run_tui
+
+    run_tui(services())
 
 
 @app.command()

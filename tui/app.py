@@ -24,26 +24,28 @@ from tui.screens.paper import PaperScreen
 from tui.screens.quiz import QuizScreen
 from tui.screens.recommendations import RecommendationsScreen
 from tui.services import TuiServices
+from tui.widgets.area_bar import AREAS
 
-# mode → (screen class, title, key, what it is for)
-AREAS: dict[str, tuple[type[Screen[None]], str, str, str]] = {
-    "dashboard": (DashboardScreen, "Dashboard", "f2", "stages, topics, pace, due cards, picks, runs"),
-    "library": (LibraryScreen, "Library", "f3", "every paper: filter, search, open"),
-    "ask": (AskScreen, "Ask", "f4", "questions answered with citations"),
-    "quiz": (QuizScreen, "Quiz", "f5", "a spaced-repetition session"),
-    "picks": (RecommendationsScreen, "Picks", "f6", "this week's recommendations"),
-    "jobs": (JobsScreen, "Jobs", "f7", "scheduled jobs, run now, ingest"),
+# mode → (screen class, what it is for); titles and keys are in widgets.area_bar.
+SCREENS_BY_MODE: dict[str, tuple[type[Screen[None]], str]] = {
+    "dashboard": (DashboardScreen, "stages, topics, pace, due cards, picks, runs"),
+    "library": (LibraryScreen, "every paper: filter, search, open"),
+    "ask": (AskScreen, "questions answered with citations"),
+    "quiz": (QuizScreen, "a spaced-repetition session"),
+    "picks": (RecommendationsScreen, "this week's recommendations"),
+    "jobs": (JobsScreen, "scheduled jobs, run now, ingest"),
 }
 
 
 class PaperplanApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "paperplan"
-    MODES: ClassVar = {mode: screen for mode, (screen, *_rest) in AREAS.items()}
+    MODES: ClassVar = {mode: screen for mode, (screen, _what) in SCREENS_BY_MODE.items()}
     DEFAULT_MODE: ClassVar[str] = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
-        *(Binding(key, f"switch_mode('{mode}')", title) for mode, (_s, title, key, _d) in AREAS.items()),
+        # The area keys are shown in the bar at the top, so the footer keeps to the screen's own keys.
+        *(Binding(key, f"switch_mode('{mode}')", title, show=False) for mode, title, key in AREAS),
     ]
 
     def __init__(self, services: TuiServices) -> None:
@@ -77,7 +79,8 @@ class PaperplanApp(App[None]):
 
     def action_help(self) -> None:
         sections: list[tuple[str, list[BindingType]]] = [("Everywhere", list(self.BINDINGS))]
-        sections += [(title, list(screen.BINDINGS)) for screen, title, _k, _d in AREAS.values()]
+        sections[0][1].extend(Binding(key, f"switch_mode('{mode}')", f"go to {title}") for mode, title, key in AREAS)
+        sections += [(title, list(SCREENS_BY_MODE[mode][0].BINDINGS)) for mode, title, _key in AREAS]
         sections.append(("Paper", list(PaperScreen.BINDINGS)))
         self.push_screen(HelpScreen(sections))
 
@@ -85,7 +88,8 @@ class PaperplanApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for mode, (_s, title, key, what) in AREAS.items():
+        for mode, title, key in AREAS:
+            what = SCREENS_BY_MODE[mode][1]
             yield SystemCommand(f"Go to {title}", f"{what} ({key})", partial(self.switch_mode, mode))
         yield SystemCommand("Help", "every key of every screen (f1)", self.action_help)
         yield SystemCommand("Quiz: cards due today", "start a session of due cards", self.quiz_on)

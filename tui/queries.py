@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kb import papers
+from agent import recommend
+from kb import cards, papers
 from kb.db import Database
 from kb.plan import Plan
 from kb.types import Chunk, Paper, TopicAssignment
+from tui.services import DayStat
 
 
 @dataclass(frozen=True)
@@ -97,21 +99,6 @@ def chunk(db: Database, chunk_id: str) -> Chunk | None:
 
 
 @dataclass(frozen=True)
-class TopicCounts:
-    papers: int
-    read: int
-
-
-def topic_counts(db: Database) -> dict[int, TopicCounts]:
-    rows = db.query(
-        "SELECT pt.topic, COUNT(*) AS papers, SUM(CASE WHEN r.status = 'read' THEN 1 ELSE 0 END) AS read"
-        " FROM paper_topics pt LEFT JOIN reading r ON r.paper_id = pt.paper_id"
-        " WHERE pt.confirmed >= 0 GROUP BY pt.topic"
-    )
-    return {r["topic"]: TopicCounts(r["papers"], r["read"] or 0) for r in rows}
-
-
-@dataclass(frozen=True)
 class Pick:
     paper_id: str
     title: str
@@ -121,22 +108,34 @@ class Pick:
     rating: str
 
 
-def iso_week(now: datetime) -> str:
-    year, week, _ = now.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def weekly_picks(db: Database, now: datetime) -> list[Pick]:
-    """This week's picks, or the latest week's when this week has none yet."""
-    week = db.scalar("SELECT MAX(week) FROM recommendations WHERE week <= ?", (iso_week(now),))
-    if week is None:
-        return []
-    rows = db.query(
-        "SELECT rc.paper_id, p.title, rc.rank, rc.why, COALESCE(r.status, 'new') AS status,"
-        " COALESCE(r.rating, '') AS rating FROM recommendations rc JOIN papers p ON p.id = rc.paper_id"
-        " LEFT JOIN reading r ON r.paper_id = rc.paper_id WHERE rc.week = ? ORDER BY rc.rank", (week,))
-    return [Pick(r["paper_id"], " ".join(r["title"].split()), r["rank"], r["why"], r["status"], r["rating"])
-            for r in rows]
+    """This ISO week's stored picks with their reading state (picking happens in agent.recommend)."""
+    stored = recommend.stored_picks(db, recommend.iso_week(now.date()))
+    reading = reading_states(db, [p.paper_id for p in stored])
+    return [Pick(p.paper_id, " ".join(p.title.split()), rank, p.why, *reading.get(p.paper_id, ("new", "")))
+            for rank, p in enumerate(stored, start=1)]
+
+
+def reading_states(db: Database, paper_ids: list[str]) -> dict[str, tuple[str, str]]:
+    if not paper_ids:
+        return {}
+    rows = db.query(f"SELECT paper_id, status, rating FROM reading WHERE paper_id IN ({','.join('?' * len(paper_ids))})",
+                    tuple(paper_ids))
+    return {r["paper_id"]: (r["status"], r["rating"]) for r in rows}
+
+
+def history(db: Database, days: int, now: datetime) -> list[DayStat]:
+    """Reviews per day (kb.cards' count) with the share answered right, for the dashboard plot."""
+    counts = cards.reviews_by_day(db, days, today=now.date())
+    first = counts[0][0].isoformat() if counts else now.date().isoformat()
+    right = {r[0]: (r[1], r[2]) for r in db.query(
+        "SELECT substr(reviewed_at, 1, 10) AS day, SUM(correct = 1), COUNT(correct) FROM reviews"
+        " WHERE day >= ? GROUP BY day", (first,))}
+    out = []
+    for day, n in counts:
+        good, graded = right.get(day.isoformat(), (0, 0))
+        out.append(DayStat(day, n, (good or 0) / graded if graded else None))
+    return out
 
 
 @dataclass(frozen=True)

@@ -121,20 +121,11 @@ class NotesPort(Protocol):
 
 
 class TopicReviewPort(Protocol):
+    """The learner's word on a paper's topics; may re-embed topic profiles (run it in a worker)."""
+
     def confirm(self, paper_id: str, topic: int) -> None: ...
 
-    def correct(self, paper_id: str, topics: Sequence[int]) -> None:
-        """The learner's topics for a paper: these become confirmed, the others rejected."""
-        ...
-
-
-@dataclass(frozen=True)
-class Pace:
-    """Where the learner is against the plan's calendar."""
-
-    summary: str  # one line, e.g. "stage 2 of 5 · 3 weeks behind"
-    expected_stage: int | None = None
-    current_stage: int | None = None
+    def correct(self, paper_id: str, wrong_topic: int, right_topic: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -142,20 +133,6 @@ class DayStat:
     day: date
     reviews: int
     recall: float | None = None  # share of that day's reviews answered right; None without reviews
-
-
-class ProgressPort(Protocol):
-    def mastery(self, now: datetime) -> dict[int, float]:
-        """Topic number → mastery in [0, 1] from quiz reviews."""
-        ...
-
-    def due_count(self, now: datetime) -> int: ...
-
-    def history(self, days: int, now: datetime) -> list[DayStat]:
-        """One entry per day of the last `days` days, oldest first."""
-        ...
-
-    def pace(self, now: datetime) -> Pace | None: ...
 
 
 class RecommendFn(Protocol):
@@ -174,11 +151,12 @@ class TuiServices:
     db: Database
     data_dir: Path
     now: Callable[[], datetime] = _utc_now
+    start_date: date | None = None
+    """The configured day the plan was started (pace); None means the day of `init`."""
     warm_up: Callable[[], None] | None = field(default=None, repr=False)
     """Load the embedder and the LLM (slow); called once from a worker before the first answer."""
     ask: AskFn | None = None
     quiz: QuizPort | None = None
-    progress: ProgressPort | None = None
     recommend: RecommendFn | None = None
     jobs: JobsPort | None = None
     ingest: IngestFn | None = None

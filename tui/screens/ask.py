@@ -9,12 +9,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kb import papers
 from tui.screens.base import PaperplanScreen, notify_error
 from tui.services import Answer, Citation
+from tui.widgets.area_bar import AreaBar
 from tui.widgets.unavailable import Unavailable
 
 
@@ -43,7 +44,7 @@ class AskScreen(PaperplanScreen):
         self._warmed = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaBar("ask")
         if self.services.ask is None:
             yield Unavailable("Asking questions", "The cited Q&A capability is not wired into this build.")
             yield Footer()

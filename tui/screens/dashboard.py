@@ -9,11 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
+from kb.progress import Progress, compute_progress
 from kb.runs import last_run
 from tui import queries
 from tui.screens.base import PaperplanScreen
+from tui.widgets.area_bar import AreaBar
 from tui.widgets.bars import bar, ratio_bar
 from tui.widgets.history_plot import HistoryPlot
 
@@ -24,7 +26,7 @@ class DashboardScreen(PaperplanScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "Refresh")]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaBar("dashboard")
         with Horizontal(id="dashboard"):
             with VerticalScroll(id="plan-progress"):
                 yield Static(id="topics-table")
@@ -41,20 +43,17 @@ class DashboardScreen(PaperplanScreen):
     def action_refresh(self) -> None:
         svc = self.services
         now = svc.now()
-        progress = svc.progress
-        mastery = (self.guard("reading topic mastery", lambda: progress.mastery(now)) if progress else None) or {}
-        counts = self.guard("counting papers per topic", lambda: queries.topic_counts(svc.db)) or {}
-        self.query_one("#topics-table", Static).update(self._topics_table(counts, mastery, progress is not None))
+        progress = self.guard("computing progress", lambda: compute_progress(
+            svc.db, svc.plan, start_date=svc.start_date, now=now))
+        self.query_one("#topics-table", Static).update(self._topics_table(progress))
 
         today = Text()
         if progress:
-            pace = self.guard("computing pace", lambda: progress.pace(now))
-            due = self.guard("counting due cards", lambda: progress.due_count(now))
-            today.append("Pace  ", style="bold").append(pace.summary if pace else "–").append("\n")
-            today.append("Due today  ", style="bold").append(f"{due if due is not None else '–'} cards")
-        else:
-            today.append("Pace and due cards are not available yet (quiz and progress are not wired in).",
-                         style="dim")
+            position = progress.topic(progress.current_topic)
+            today.append("Now  ", style="bold").append(f"第{progress.current_stage}阶段 · ")
+            today.append(f"{position.number}. {position.title}\n")
+            today.append("Pace  ", style="bold").append(progress.pace.text + "\n")
+            today.append("Due today  ", style="bold").append(f"{progress.cards_due} cards")
         self.query_one("#today", Static).update(today)
 
         picks = self.guard("reading this week's picks", lambda: queries.weekly_picks(svc.db, now)) or []
@@ -62,7 +61,7 @@ class DashboardScreen(PaperplanScreen):
         for p in picks:
             text.append(f"{p.rank}. ").append(p.title[:60]).append(f"  [{p.status}]\n", style="dim")
         if not picks:
-            text.append("none yet", style="dim")
+            text.append("none yet (F6 to pick)", style="dim")
         self.query_one("#picks", Static).update(text)
 
         runs = Text("Nightly run\n", style="bold")
@@ -79,27 +78,34 @@ class DashboardScreen(PaperplanScreen):
                     style="" if nightly and nightly.next_run else "dim")
         self.query_one("#runs", Static).update(runs)
 
-        history = self.guard("reading review history", lambda: progress.history(HISTORY_DAYS, now)) if progress else None
-        self.query_one(HistoryPlot).show(history or [])
+        self.query_one(HistoryPlot).show(self.guard(
+            "reading the review history", lambda: queries.history(svc.db, HISTORY_DAYS, now)) or [])
 
-    def _topics_table(self, counts: dict[int, queries.TopicCounts], mastery: dict[int, float],
-                      has_mastery: bool) -> Table:
+    def _topics_table(self, progress: Progress | None) -> Table:
         plan = self.services.plan
         table = Table(title=plan.title, expand=True, box=None, pad_edge=False, title_style="bold")
         table.add_column("#", justify="right", width=2)
         table.add_column("topic", ratio=1, no_wrap=True, overflow="ellipsis")
         table.add_column("papers read", width=16, no_wrap=True)
         table.add_column("mastery", width=15, no_wrap=True)
+        by_number = {t.number: t for t in progress.topics} if progress else {}
+        passed = {s.number for s in progress.stages if s.assessment_passed} if progress else set()
         for stage in plan.stages:
-            read = sum(counts[t.number].read for t in stage.topics if t.number in counts)
-            total = sum(counts[t.number].papers for t in stage.topics if t.number in counts)
-            table.add_row("", Text(f"第{stage.number}阶段 {stage.title}（{stage.duration}）", style="bold cyan"),
-                          ratio_bar(read, total), Text(""), end_section=False)
+            topics = [by_number[t.number] for t in stage.topics if t.number in by_number]
+            title = Text(f"第{stage.number}阶段 {stage.title}（{stage.duration}）", style="bold cyan")
+            if stage.number in passed:
+                title.append(" ✓ assessed", style="green")
+            table.add_row("", title, ratio_bar(sum(t.read for t in topics), sum(t.papers for t in topics)), "")
             for topic in stage.topics:
-                c = counts.get(topic.number, queries.TopicCounts(0, 0))
-                m = mastery.get(topic.number)
-                mastery_cell = bar(m, 10, "magenta") + Text(f" {m:.0%}" if m is not None else "")
-                if not has_mastery:
-                    mastery_cell = Text("–", style="dim")
-                table.add_row(str(topic.number), Text(topic.title), ratio_bar(c.read, c.papers), mastery_cell)
+                t = by_number.get(topic.number)
+                name = Text(topic.title)
+                if t and t.project_done:
+                    name.append(" ✓", style="green")
+                if progress and topic.number == progress.current_topic:
+                    name.stylize("bold")
+                    name.append(" ◀", style="yellow")
+                mastery = Text("–", style="dim")
+                if t and t.mastery is not None:
+                    mastery = bar(t.mastery, 10, "magenta") + Text(f" {t.mastery:.0%}")
+                table.add_row(str(topic.number), name, ratio_bar(t.read if t else 0, t.papers if t else 0), mastery)
         return table

@@ -10,10 +10,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 
 from tui import queries
 from tui.screens.base import PaperplanScreen, notify_error
+from tui.widgets.area_bar import AreaBar
 
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
@@ -39,7 +40,7 @@ class JobsScreen(PaperplanScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaBar("jobs")
         with Vertical(id="jobs"):
             yield Label("Scheduled jobs  (n runs the selected one now)", id="jobs-heading", classes="heading")
             yield DataTable(id="jobs-table", cursor_type="row")

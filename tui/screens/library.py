@@ -9,11 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui import queries
 from tui.screens.base import PaperplanScreen
+from tui.widgets.area_bar import AreaBar
 
 STATUSES = ("new", "queued", "reading", "read", "dismissed")
 SOURCES = ("snapshot", "arxiv", "local", "feed")
@@ -32,7 +33,7 @@ class LibraryScreen(PaperplanScreen):
 
     def compose(self) -> ComposeResult:
         plan = self.services.plan
-        yield Header()
+        yield AreaBar("library")
         with Horizontal(id="library-filters"):
             yield Input(placeholder="search title, id or venue", id="search")
             yield Select([(f"{t.number}. {t.title}", t.number) for t in plan.topics], prompt="topic", id="topic")

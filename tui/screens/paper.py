@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static, TextArea
+from textual.widgets import DataTable, Footer, Label, Static, TextArea
 
-from kb import papers
+from kb import progress
 from tui import queries
 from tui.screens.base import PaperplanScreen, notify_error
 from tui.screens.topics_dialog import TopicsDialog
 from tui.services import NoteText
+from tui.widgets.area_bar import AreaBar
 
 STATUS_CYCLE = ("new", "queued", "reading", "read")
-RATINGS = {"up": "👍 up", "down": "👎 down", "too-hard": "too hard", "too-easy": "too easy", "": "not rated"}
+RATINGS = {"up": "+ up", "down": "− down", "too-hard": "too hard", "too-easy": "too easy", "": "not rated"}
 
 
 def pages_label(first: int | None, last: int | None) -> str:
@@ -32,10 +33,10 @@ class PaperScreen(PaperplanScreen):
         Binding("escape", "back", "Back"),
         Binding("s", "cycle_status", "Status"),
         Binding("plus,equals_sign", "rate('up')", "Rate +"),
-        Binding("minus", "rate('down')", "Rate −"),
+        Binding("minus", "rate('down')", "Rate −", show=False),
         Binding("h", "rate('too-hard')", "Too hard", show=False),
-        Binding("y", "confirm_topic", "Confirm topic"),
-        Binding("c", "correct_topics", "Correct topics"),
+        Binding("y", "confirm_topic", "Confirm topic", show=False),
+        Binding("c", "correct_topics", "Correct topics", show=False),
         Binding("e", "edit_note", "Edit note"),
         Binding("ctrl+s", "save_note", "Save note", priority=True),
         Binding("z", "quiz", "Quiz me"),
@@ -51,13 +52,13 @@ class PaperScreen(PaperplanScreen):
         self._saved_text = ""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaBar(self.paperplan.current_mode, f"paper {self.paper_id}")
         with Horizontal(id="paper"):
             with VerticalScroll(id="paper-info"):
                 yield Static(id="paper-meta")
                 yield Static(id="passage", classes="panel")
                 yield Static(id="abstract")
-                yield Label("Topics  (y confirm the selected one · c correct)", classes="heading")
+                yield Label("Topics  (y confirms the selected one · c corrects it · − rates down)", classes="heading")
                 yield DataTable(id="topics", cursor_type="row")
                 yield Label("Sections  (Enter shows the passage)", classes="heading")
                 yield DataTable(id="sections", cursor_type="row")
@@ -96,7 +97,7 @@ class PaperScreen(PaperplanScreen):
                  f"full text: {p.fulltext}"]
         meta.append(" · ".join(f for f in facts if f) + "\n", style="dim")
         meta.append("status: ", style="bold").append(detail.status)
-        meta.append("   rating: ", style="bold").append(RATINGS.get(detail.rating, detail.rating))
+        meta.append(" · ").append("rating: ", style="bold").append(RATINGS.get(detail.rating, detail.rating))
         if p.url:
             meta.append(f"\n{p.url}", style="underline dim")
         self.query_one("#paper-meta", Static).update(meta)
@@ -152,45 +153,59 @@ class PaperScreen(PaperplanScreen):
         current = self.detail.status
         following = STATUS_CYCLE[(STATUS_CYCLE.index(current) + 1) % len(STATUS_CYCLE)] \
             if current in STATUS_CYCLE else "queued"
-        self.guard("saving the reading status",
-                   lambda: papers.set_reading_status(self.services.db, self.paper_id, following))
+        self.guard("saving the reading status", lambda: progress.set_reading(self.services.db, self.paper_id, following))
         self.refresh_detail()
 
     def action_rate(self, rating: str) -> None:
-        if not self.detail:
-            return
-        value = "" if self.detail.rating == rating else rating  # pressing it again clears it
-        self.guard("saving the rating", lambda: papers.set_rating(self.services.db, self.paper_id, value))
-        self.refresh_detail()
+        if self.detail:
+            self.guard("saving the rating", lambda: progress.rate(self.services.db, self.paper_id, rating))
+            self.refresh_detail()
 
     # -- topics --------------------------------------------------------------------------
 
-    def action_confirm_topic(self) -> None:
-        port = self.services.topics
+    def _selected_topic(self) -> int | None:
         table = self.query_one("#topics", DataTable)
-        if port is None:
+        if not table.row_count:
+            return None
+        return int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+
+    def action_confirm_topic(self) -> None:
+        if self.services.topics is None:
             self.notify("confirming topics is not available yet", severity="warning")
             return
-        if not table.row_count:
-            return
-        topic = int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
-        self.guard(f"confirming topic {topic}", lambda: port.confirm(self.paper_id, topic))
-        self.refresh_detail()
+        if (topic := self._selected_topic()) is not None:
+            self.notify(f"confirming topic {topic}…")
+            self._review_topics(topic, None)
 
     def action_correct_topics(self) -> None:
-        port = self.services.topics
-        if port is None:
+        if self.services.topics is None:
             self.notify("correcting topics is not available yet", severity="warning")
             return
-        current = [a.topic for a in self.detail.assignments] if self.detail else []
+        wrong = self._selected_topic()
+        if wrong is None:
+            return
 
-        def apply(chosen: list[int] | None) -> None:
-            if chosen is None:
-                return
-            self.guard("correcting the topics", lambda: port.correct(self.paper_id, chosen))
-            self.refresh_detail()
+        def apply(right: int | None) -> None:
+            if right is not None and right != wrong:
+                self.notify(f"moving the paper from topic {wrong} to {right}…")
+                self._review_topics(wrong, right)
 
-        self.app.push_screen(TopicsDialog(self.services.plan, current), apply)
+        self.app.push_screen(TopicsDialog(self.services.plan, wrong), apply)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="topics")
+    def _review_topics(self, topic: int, right: int | None) -> None:
+        """Confirm `topic`, or correct it to `right`; the mapper re-embeds its profiles (slow)."""
+        port = self.services.topics
+        assert port is not None
+        try:
+            if right is None:
+                port.confirm(self.paper_id, topic)
+            else:
+                port.correct(self.paper_id, topic, right)
+        except Exception as exc:
+            notify_error(self.app, exc, f"saving your topic for {self.paper_id}")
+            return
+        self.app.call_from_thread(self.refresh_detail)
 
     # -- notes ---------------------------------------------------------------------------
 

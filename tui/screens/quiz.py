@@ -9,10 +9,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 
 from tui.screens.base import PaperplanScreen, notify_error
 from tui.services import QuizCard, QuizResult
+from tui.widgets.area_bar import AreaBar
 from tui.widgets.unavailable import Unavailable
 
 LETTERS = "ABCDEFGH"
@@ -42,7 +43,7 @@ class QuizScreen(PaperplanScreen):
         self.pending: tuple[int | None, str | None] | None = (None, None)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaBar("quiz")
         if self.services.quiz is None:
             yield Unavailable("Quizzes", "Card generation and spaced repetition are not wired into this build.")
             yield Footer()

@@ -8,11 +8,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
-from kb import papers
+from agent import recommend
+from kb import progress
 from tui import queries
 from tui.screens.base import PaperplanScreen, notify_error
+from tui.widgets.area_bar import AreaBar
 
 
 class RecommendationsScreen(PaperplanScreen):
@@ -29,7 +31,7 @@ class RecommendationsScreen(PaperplanScreen):
         self.picks: list[queries.Pick] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AreaBar("picks")
         yield Label("", id="picks-week", classes="heading")
         yield DataTable(id="picks-table", cursor_type="row")
         yield Static("", id="why", classes="panel")
@@ -55,7 +57,7 @@ class RecommendationsScreen(PaperplanScreen):
             table.add_row(str(p.rank), p.title, p.status, p.rating, key=p.paper_id)
         if self.picks:
             table.move_cursor(row=min(row, len(self.picks) - 1))
-        heading = f"Picks for {queries.iso_week(now)}  (Enter opens a paper)"
+        heading = f"Picks for {recommend.iso_week(now.date())}  (Enter opens a paper)"
         if not self.picks:
             heading = "No picks yet: press g to pick this week's papers" if self.services.recommend \
                 else "No picks yet, and recommending is not available yet"
@@ -81,21 +83,20 @@ class RecommendationsScreen(PaperplanScreen):
 
     def action_rate(self, rating: str) -> None:
         if pick := self._current():
-            value = "" if pick.rating == rating else rating
-            self.guard("saving the rating", lambda: papers.set_rating(self.services.db, pick.paper_id, value))
+            self.guard("saving the rating", lambda: progress.rate(self.services.db, pick.paper_id, rating))
             self.refresh_picks()
 
     def action_queue(self) -> None:
         if pick := self._current():
             self.guard("queueing the paper",
-                       lambda: papers.set_reading_status(self.services.db, pick.paper_id, "queued"))
+                       lambda: progress.set_reading(self.services.db, pick.paper_id, "queued"))
             self.notify(f"queued {pick.paper_id}")
             self.refresh_picks()
 
     def action_dismiss_pick(self) -> None:
         if pick := self._current():
             self.guard("dismissing the paper",
-                       lambda: papers.set_reading_status(self.services.db, pick.paper_id, "dismissed"))
+                       lambda: progress.set_reading(self.services.db, pick.paper_id, "dismissed"))
             self.refresh_picks()
 
     def action_generate(self) -> None:

@@ -1,0 +1,141 @@
+"""Composition for the TUI: the real services, adapted to the small ports the screens use.
+
+Nothing here loads a model: every adapter reaches its service (and so the embedder, Chroma
+or the LLM) on its first call, which the screens make from worker threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from kb import papers
+from kb.errors import PaperplanError
+from paperplan.wiring import Services
+from tui.services import Answer, Citation, NoteText, QuizCard, QuizResult, TuiServices
+
+if TYPE_CHECKING:
+    from agent.ask import Chat
+    from kb.cards import Card
+
+
+class NoteConflict(PaperplanError):
+    hint = "merge the two files by hand (the app did not overwrite anything), then reopen the paper"
+
+
+def _pages(first: int | None, last: int | None) -> str:
+    if first is None:
+        return ""
+    return f"p. {first}" if last in (None, first) else f"pp. {first}–{last}"
+
+
+class AskAdapter:
+    """One conversation per scope (a paper, or every paper), so follow-up questions work."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self.chats: dict[str | None, Chat] = {}
+
+    def __call__(self, question: str, paper_id: str | None, on_text: Callable[[str], None]) -> Answer:
+        from agent.ask import Chat
+        from kb.retrieval import Scope
+
+        chat = self.chats.get(paper_id)
+        if chat is None:
+            chat = self.chats[paper_id] = Chat(self.svc.asker, Scope(paper=paper_id) if paper_id else None)
+        answer = chat.ask(question, on_text=on_text)
+        citations = []
+        for c in answer.citations:
+            passage = answer.passages[c.n - 1] if 0 < c.n <= len(answer.passages) else None
+            citations.append(Citation(number=c.n, paper_id=c.paper_id, title=c.title, section=c.section,
+                                      pages=_pages(*c.pages), quote=c.quote,
+                                      chunk_id=passage.chunk.id if passage else ""))
+        return Answer(answer.answer, citations)
+
+
+class QuizAdapter:
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self.cards: dict[str, Card] = {}
+
+    def session(self, topic: int | None, paper_id: str | None) -> list[QuizCard]:
+        quiz, now = self.svc.quiz, datetime.now().astimezone()
+        cards = quiz.session(now, topic=topic, paper_id=paper_id)
+        if not cards and paper_id:  # "quiz me on this": make the paper's cards first
+            quiz.generate_for_papers([paper_id])
+            cards = quiz.session(now, paper_id=paper_id)
+        self.cards.update((c.id, c) for c in cards)
+        titles = {pid: p.title for pid in {c.paper_id for c in cards if c.paper_id}
+                  if (p := papers.get_paper(self.svc.db, pid))}
+        return [QuizCard(id=c.id, question=c.question, kind=c.type, options=tuple(c.options),
+                         paper_id=c.paper_id or "", title=titles.get(c.paper_id or "", ""), topic=c.topic,
+                         section=c.section, pages=_pages(c.page_first, c.page_last), source_quote=c.source_quote)
+                for c in cards]
+
+    def answer(self, card: QuizCard, given: str) -> QuizResult:
+        answered = self.svc.quiz.answer(self.cards[card.id], given, datetime.now().astimezone())
+        return QuizResult(correct=answered.grade.correct, expected=answered.card.answer,
+                          feedback=answered.grade.explanation,
+                          next_due=answered.next_due.astimezone().strftime("%Y-%m-%d %H:%M"))
+
+
+class NotesAdapter:
+    """The paper's note body in the editor; the vault keeps its front matter and refuses to
+    overwrite a file changed outside the app (the text then goes to a side file)."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    def load(self, paper_id: str) -> NoteText:
+        note = self.svc.notes.read(paper_id)
+        return NoteText(note.body, note.path, note.hash)
+
+    def save(self, paper_id: str, text: str, version: str) -> NoteText:
+        # index=False: the file is written at once; `notes sync` (nightly) re-embeds it, so a
+        # save never waits for the embedding model.
+        result = self.svc.notes.save(paper_id, text, version, index=False)
+        if result.conflict is not None:
+            raise NoteConflict(f"the note {result.path} changed outside the app; your text was saved to "
+                               f"{result.conflict}")
+        return NoteText(text, result.path, result.hash)
+
+
+class TopicsAdapter:
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    def confirm(self, paper_id: str, topic: int) -> None:
+        self.svc.topic_mapper.confirm(paper_id, topic)
+
+    def correct(self, paper_id: str, wrong_topic: int, right_topic: int) -> None:
+        self.svc.topic_mapper.correct(paper_id, wrong_topic, right_topic)
+
+
+def warm_up(svc: Services) -> None:
+    """Load the embedding model and open the vector store before the first answer."""
+    svc.embedder.embed_query("warm up")
+    svc.kb.vectors.count()
+
+
+def recommend_now(svc: Services, now: datetime) -> int:
+    _week, picks = svc.recommender.recommend(now=now)
+    return len(picks)
+
+
+def tui_services(svc: Services, now: Callable[[], datetime] | None = None) -> TuiServices:
+    """Every capability that exists in this build, wired lazily."""
+    extra: dict[str, Any] = {"now": now} if now else {}
+    return TuiServices(
+        plan=svc.plan, db=svc.db, data_dir=svc.paths.root, start_date=svc.settings.plan.start_date,
+        warm_up=lambda: warm_up(svc), ask=AskAdapter(svc), quiz=QuizAdapter(svc),
+        recommend=lambda moment: recommend_now(svc, moment), notes=NotesAdapter(svc), topics=TopicsAdapter(svc),
+        **extra,
+    )
+
+
+def run_tui(svc: Services) -> None:
+    from tui.app import build_app
+
+    build_app(tui_services(svc)).run()
+
