@@ -27,11 +27,15 @@ class HistoryPlot(PlotextPlot):
         xs = [float(i) for i in range(len(days))]
         labels = [d.day.strftime("%m-%d") for d in days]
         step = max(1, len(days) // 6)
-        plt.bar(xs, [d.reviews for d in days], color="blue", label="reviews")
-        recall = [(x, d.recall * 100) for x, d in zip(xs, days, strict=True) if d.recall is not None]
+        reviewed = [(x, d) for x, d in zip(xs, days, strict=True) if d.reviews]
+        plt.bar([x for x, _ in reviewed], [d.reviews for _, d in reviewed], color="blue", width=0.4,
+                label="reviews")
+        plt.ylim(0, max(d.reviews for d in days) + 1)
+        recall = [(x, d.recall * 100) for x, d in reviewed if d.recall is not None]
         if recall:
-            plt.plot([x for x, _ in recall], [y for _, y in recall], yside="right", color="green",
-                     marker="braille", label="% recalled")
+            plt.scatter([x for x, _ in recall], [y for _, y in recall], yside="right", color="green",
+                        marker="●", label="% recalled")
             plt.ylim(0, 100, yside="right")  # type: ignore[arg-type]  # the stub is wrong; plotext takes a side name
+        plt.xlim(-1, len(days))
         plt.xticks(xs[::step], labels[::step])
         self.refresh()
