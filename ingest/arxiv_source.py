@@ -97,6 +97,8 @@ class _PoliteClient(arxiv.Client):
                 problem: BaseException = exc
             except (arxiv.UnexpectedEmptyPageError, MalformedFeed) as exc:
                 retry_after, problem = None, exc
+            except ValueError as exc:  # the package's parser chokes on a cut-off or bad date
+                retry_after, problem = None, MalformedFeed(str(exc))
             except requests.RequestException as exc:
                 if is_offline_error(exc):
                     raise ArxivError(f"cannot reach arXiv at {url}: {reason_of(exc)}") from exc

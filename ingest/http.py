@@ -44,7 +44,7 @@ class PoliteSession(requests.Session):
         self._lock = threading.Lock()
         self.last_response: requests.Response | None = None
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         # The arxiv client passes no timeout: without one a stalled server hangs the night's run.
         kwargs.setdefault("timeout", self.timeout_s)
         host = urlparse(url if isinstance(url, str) else url.decode()).netloc

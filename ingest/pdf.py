@@ -261,7 +261,7 @@ def parse_pdf(path: Path | str) -> ParsedPdf:
         if doc.needs_pass and not doc.authenticate(""):
             raise EncryptedPdf(f"{path} is password-protected")
         if doc.page_count == 0:
-            raise EmptyPdf(f"{path} has no pages")
+            raise CorruptPdf(f"{path} has no readable pages (damaged or cut off)")
         blocks: list[_Block] = []
         stamp_text = ""
         warnings: list[str] = []
