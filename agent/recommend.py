@@ -181,15 +181,21 @@ def _unit(v: np.ndarray) -> np.ndarray:
 # -- scoring ----------------------------------------------------------------------------------
 
 def topic_order_weight(topic: TopicProgress, progress: Progress) -> float:
-    """How much a topic matters now, by its place in the plan relative to the learner's."""
+    """How much a topic matters now, by its place in the plan relative to the learner's.
+
+    The current topic first, then the rest of the current stage, then the next stage; a
+    passed stage only as review. Within a band, earlier topics come first (循序渐进).
+    """
     if topic.number == progress.current_topic:
         return 1.0
+    order = [t.number for t in progress.topics]
+    steps = abs(order.index(topic.number) - order.index(progress.current_topic))
     distance = topic.stage - progress.current_stage
     if distance == 0:
-        return 0.75 if not topic.project_done else 0.5
+        return (0.5 if topic.project_done else 0.75) - 0.02 * steps
     if distance < 0:
-        return 0.35  # a passed stage: worth a review, not a priority
-    return 0.5 * 0.5 ** (distance - 1)
+        return 0.25  # a passed stage: worth a review, not a priority
+    return 0.35 * 0.5 ** (distance - 1) - 0.01 * steps
 
 
 def topic_need(topic: TopicProgress, progress: Progress) -> float:
@@ -197,9 +203,9 @@ def topic_need(topic: TopicProgress, progress: Progress) -> float:
 
 
 def weakest_topic(progress: Progress) -> int:
-    """The weakest topic the learner has reached (stages up to the current one), plan order on ties."""
-    reached = [t for t in progress.topics if t.stage <= progress.current_stage] or progress.topics
-    return min(reached, key=lambda t: (round(t.strength, 6), t.number)).number
+    """The weakest topic of the current stage, plan order on ties."""
+    stage = [t for t in progress.topics if t.stage == progress.current_stage] or progress.topics
+    return min(stage, key=lambda t: (round(t.strength, 6), t.number)).number
 
 
 def _age_days(paper: Paper, today: date) -> int | None:
@@ -222,7 +228,8 @@ def _score(c: _Candidate, progress: Progress, ratings: _Ratings, weights: Weight
     score = needs[c.best_topic]
     is_survey = bool(c.plan_topics)
     if is_survey and topic.surveys_read < topic.surveys:
-        score += weights.survey_first
+        # Surveys first for a topic not yet covered, and sooner the nearer it is in the plan.
+        score += weights.survey_first * topic_order_weight(topic, progress)
     if topic.strength >= weights.strong_topic and not is_survey:
         age = _age_days(c.paper, today)
         if age is not None:
