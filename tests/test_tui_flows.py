@@ -1,0 +1,263 @@
+"""The app's main flows, driven with Textual's pilot: real SQLite (and real Chroma with the hash
+embedder where answers need retrieval), the real agent services, langchain's fake chat model
+in place of the LLM."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from textual.widgets import DataTable, OptionList, Static, TextArea
+
+from agent.llm import LLM
+from kb.errors import PaperplanError
+from paperplan.commands.tui import tui_services
+from paperplan.wiring import Services
+from tests.test_retrieval import FUSION, seed
+from tests.tui_seed import MMML, NOW, seeded_services
+from tui.app import PaperplanApp, build_app
+from tui.screens.ask import AskScreen
+from tui.screens.jobs import split_ingest_request
+from tui.screens.library import LibraryScreen
+from tui.screens.paper import PaperScreen
+from tui.screens.quiz import QuizScreen
+from tui.screens.topics_dialog import parse_topic_number
+from tui.services import Answer
+
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def test_first_frame_loads_no_model_runtime(tmp_path: Path) -> None:
+    code = f"""
+import asyncio, sys
+from pathlib import Path
+from kb.db import Database
+from kb.plan import load_plan
+from tui.app import build_app
+from tui.services import TuiServices
+svc = TuiServices(plan=load_plan(), db=Database(Path({str(tmp_path)!r}) / "paperplan.db"), data_dir=Path({str(tmp_path)!r}))
+async def first_frame():
+    async with build_app(svc).run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+asyncio.run(first_frame())
+heavy = {{"torch", "chromadb", "sentence_transformers", "transformers", "langchain_core", "llama_cpp"}}
+print(sorted(heavy & {{m.split(".")[0] for m in sys.modules}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_paperplan_without_arguments_opens_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from paperplan import cli
+
+    opened: list[PaperplanApp] = []
+    monkeypatch.setattr(PaperplanApp, "run", lambda self: opened.append(self))
+    result = CliRunner().invoke(cli.app, [])
+    assert result.exit_code == 0, result.output
+    assert len(opened) == 1 and opened[0].services.ask is not None and opened[0].services.notes is not None
+
+
+@pytest.mark.anyio
+async def test_ask_then_open_the_cited_passage(services: Services) -> None:
+    seed(services)
+    services.__dict__["llm"] = LLM(FakeListChatModel(responses=["Late fusion merges the unimodal models' "
+                                                                "predictions at the decision level [1]."]),
+                                   provider="fake", model="fake", capable=False)
+    app = build_app(tui_services(services, now=lambda: NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(app.screen, AskScreen)
+        await pilot.click("#question")
+        await pilot.press(*"What is late fusion?", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        answer = app.screen.query(".answer").last()
+        assert "decision level [1]" in str(answer.render())
+        citations = app.screen.query_one("#citations", OptionList)
+        assert citations.option_count == 1
+        citations.focus()
+        citations.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PaperScreen) and app.screen.paper_id == "2401.00001"
+        passage = str(app.screen.query_one("#passage", Static).render())
+        assert "Cited passage" in passage and FUSION in passage and "p. 1" in passage
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AskScreen)  # back in the conversation
+
+
+@pytest.mark.anyio
+async def test_quiz_session_grades_and_shows_the_source_passage(services: Services) -> None:
+    from tests.tui_seed import seed_database
+
+    seed_database(services.db, services.plan)
+    app = build_app(tui_services(services, now=lambda: NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        app.quiz_on(topic=1)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, QuizScreen) and screen.cards, "the seeded topic-1 cards make a session"
+        first = screen.cards[0]
+        answer = "b" if first.options else "alignment"  # the right answer either way
+        await pilot.press(*answer, "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        result = str(screen.query_one("#quiz-result", Static).render())
+        assert "right" in result and "next review" in result
+        source = str(screen.query_one("#quiz-source", Static).render())
+        assert "five core technical challenges" in source and "p. 2" in source
+        reviews_before = services.db.scalar("SELECT COUNT(*) FROM reviews")
+        await pilot.press("enter")  # next card
+        await pilot.pause()
+        assert screen.index == 1
+        assert services.db.scalar("SELECT COUNT(*) FROM reviews") == reviews_before
+
+
+@pytest.mark.anyio
+async def test_edit_a_note_and_find_it_on_disk(services: Services) -> None:
+    from tests.tui_seed import seed_database
+
+    seed_database(services.db, services.plan)
+    app = build_app(tui_services(services, now=lambda: NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_paper(MMML)
+        await pilot.pause()
+        editor = app.screen.query_one("#note", TextArea)
+        await pilot.press("e")
+        assert editor.has_focus
+        editor.insert("Five challenges: 表示、翻译、对齐、融合、协同学习.")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    path = services.paths.notes / f"{MMML}.md"
+    text = path.read_text(encoding="utf-8")
+    assert "Five challenges: 表示、翻译、对齐、融合、协同学习." in text
+    assert text.startswith("---")  # the vault's front matter was kept
+
+
+@pytest.mark.anyio
+async def test_leaving_a_paper_saves_the_unsaved_note(services: Services) -> None:
+    from tests.tui_seed import seed_database
+
+    seed_database(services.db, services.plan)
+    app = build_app(tui_services(services, now=lambda: NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_paper(MMML)
+        await pilot.pause()
+        app.screen.query_one("#note", TextArea).insert("written, then escape")
+        app.screen.query_one("#topics", DataTable).focus()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, PaperScreen)
+    assert "written, then escape" in (services.paths.notes / f"{MMML}.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.anyio
+async def test_library_search_and_status_filter(tmp_path: Path) -> None:
+    app = build_app(seeded_services(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LibraryScreen)
+        table = screen.query_one("#papers", DataTable)
+        everything = table.row_count
+        await pilot.press("slash", *"taxonomy")
+        await pilot.pause()
+        assert table.row_count == 1 and "Taxonomy" in str(table.get_row_at(0)[0])
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == everything
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PaperScreen)
+
+
+@pytest.mark.anyio
+async def test_reading_status_and_rating_from_the_paper_screen(tmp_path: Path) -> None:
+    services = seeded_services(tmp_path)
+    app = build_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_paper("2502.10816")
+        await pilot.pause()
+        app.screen.query_one("#topics", DataTable).focus()
+        await pilot.press("s", "plus")
+        await pilot.pause()
+        assert "status: queued" in str(app.screen.query_one("#paper-meta", Static).render())
+    row = services.db.query("SELECT status, rating FROM reading WHERE paper_id = '2502.10816'")[0]
+    assert (row["status"], row["rating"]) == ("queued", "up")
+
+
+@pytest.mark.anyio
+async def test_an_error_below_becomes_a_notification_not_a_crash(tmp_path: Path) -> None:
+    def broken_ask(question: str, paper_id: str | None, on_text: object) -> Answer:
+        raise PaperplanError("the model at http://127.0.0.1:9/ refused the connection", hint="start Ollama")
+
+    app = build_app(seeded_services(tmp_path, ask=broken_ask))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        await pilot.click("#question")
+        await pilot.press(*"why?", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("127.0.0.1:9" in m and "hint: start Ollama" in m for m in messages), messages
+        assert app.is_running and isinstance(app.screen, AskScreen)
+
+
+@pytest.mark.anyio
+async def test_unwired_capabilities_say_so(tmp_path: Path) -> None:
+    app = build_app(seeded_services(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("f4", "f5"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert "not available yet" in str(app.screen.query_one(".unavailable", Static).render())
+
+
+@pytest.mark.anyio
+async def test_command_palette_reaches_the_screen_actions(tmp_path: Path) -> None:
+    app = build_app(seeded_services(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_paper(MMML)
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Paper: Quiz me" in titles and "Paper: Ask about this" in titles and "Go to Library" in titles
+
+
+@given(st.integers(min_value=1, max_value=12), st.text(alphabet=" \t", max_size=3))
+def test_topic_number_parser_accepts_plan_topics(number: int, pad: str) -> None:
+    assert parse_topic_number(f"{pad}{number}{pad}", range(1, 13)) == number
+
+
+@given(st.text(max_size=8))
+def test_topic_number_parser_rejects_the_rest_with_a_reason(text: str) -> None:
+    if text.strip().isdigit() and 1 <= int(text.strip()) <= 12:
+        return
+    with pytest.raises(ValueError, match="not a topic number"):
+        parse_topic_number(text, range(1, 13))
+
+
+@given(st.lists(st.from_regex(r"2[0-9]{3}\.[0-9]{5}(v[1-9])?", fullmatch=True), min_size=1, max_size=4))
+def test_ingest_request_of_arxiv_ids_is_a_list_of_ids(ids: list[str]) -> None:
+    assert split_ingest_request(" ".join(ids)) == (ids, "")
+
+
+def test_ingest_request_with_words_is_a_query() -> None:
+    assert split_ingest_request("late fusion 2401.00001") == ([], "late fusion 2401.00001")
