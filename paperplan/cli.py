@@ -155,6 +155,10 @@ from paperplan.commands.notes import note, notes_app  # noqa: E402
 app.command()(note)
 app.add_typer(notes_app, name="notes")
 
+from paperplan.commands.draft import draft_app  # noqa: E402
+
+app.add_typer(draft_app, name="draft")
+
 from paperplan.commands.export import export_app  # noqa: E402
 from paperplan.commands.quiz import quiz_app  # noqa: E402
 

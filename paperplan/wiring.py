@@ -20,6 +20,7 @@ from paperplan.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the LLM layer imports langchain: only when a command needs it
     from agent.ask import Asker
+    from agent.draft import RelatedWorkDrafter
     from agent.llm import LLM
     from agent.providers import ProviderConfig
     from agent.quiz import Quiz
@@ -93,6 +94,13 @@ class Services:
         from agent.ask import Asker
 
         return Asker(self.retriever, lambda: self.llm)
+
+    @cached_property
+    def drafter(self) -> RelatedWorkDrafter:
+        """Related-work drafts from the learner's read papers and notes; the LLM loads on the first draft."""
+        from agent.draft import RelatedWorkDrafter
+
+        return RelatedWorkDrafter(self.retriever, lambda: self.llm)
 
     @cached_property
     def topic_mapper(self) -> TopicMapper:
