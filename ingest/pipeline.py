@@ -145,6 +145,8 @@ class Ingestor:
     def reconcile(self) -> None:
         """Once per run, first: finish what a killed run left between SQLite and the vectors."""
         if not self._reconciled:
+            for part in self.pdf_dir.glob(".*.part"):  # half-written downloads of a killed run
+                part.unlink(missing_ok=True)
             fixed = self.kb.reconcile()
             if fixed.embedded or fixed.removed:
                 self.progress.note(f"repaired the vector index after an interrupted run: "

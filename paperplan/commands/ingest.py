@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
@@ -22,7 +22,7 @@ from kb.locks import IngestLock
 from kb.runs import record_run
 
 if TYPE_CHECKING:
-    from ingest.pipeline import AddReport, IngestReport, Ingestor
+    from ingest.pipeline import AddReport, Ingestor, IngestReport
     from ingest.progress import Progress
     from paperplan.wiring import Services
 
@@ -159,7 +159,8 @@ def _emit_json(data: Any) -> None:
 
 
 def ingest(
-    ids: list[str] = typer.Option(None, "--ids", help="arXiv ids to fetch (repeat, or separate with commas)."),
+    ids: Annotated[list[str] | None, typer.Option(
+        "--ids", help="arXiv ids to fetch (repeat, or separate with commas).")] = None,
     query: str = typer.Option(None, "--query", help="An arXiv search query (e.g. 'ti:multimodal AND cat:cs.CV')."),
     max_results: int = typer.Option(50, "--max", help="Most results taken from --query."),
     new: bool = typer.Option(False, "--new", help="What is new in the watched categories since the last run."),
@@ -197,7 +198,7 @@ def ingest(
 
 
 def add(
-    paths: list[Path] = typer.Argument(..., help="PDF files or folders of PDFs."),
+    paths: Annotated[list[Path], typer.Argument(help="PDF files or folders of PDFs.")],
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:
     """Add local PDFs. An arXiv paper (stamp on page 1, or its id as the file name) is filed
