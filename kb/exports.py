@@ -21,6 +21,7 @@ from kb.db import Database, utc_now
 from kb.errors import PaperplanError
 from kb.notes import JOURNAL_ID, NotesVault, safe_file_stem, split_front_matter, topic_note_id
 from kb.plan import Plan
+from kb.progress import Progress
 from kb.types import Paper
 
 VAULT_MARKER = ".paperplan-vault"
@@ -237,3 +238,49 @@ def _note_body(vault: NotesVault, note_id: str) -> str:
     if not path.exists():
         return ""
     return split_front_matter(path.read_text(encoding="utf-8", errors="replace"))[1].strip()
+
+
+# -- the progress report -----------------------------------------------------------------------
+
+
+def progress_markdown(db: Database, plan: Plan, progress: Progress) -> str:
+    """Where the learner stands, as Markdown to keep or share: position and pace, a table per
+    stage, milestones, and the papers read."""
+    current = progress.topic(progress.current_topic)
+    totals = progress.totals
+    lines = [
+        f"# Progress: {plan.title}", "",
+        f"*{utc_now()[:10]}* · started {progress.pace.start}", "",
+        f"**Now:** stage {progress.current_stage}, topic {current.number}. {current.title}"
+        + (f" ({current.title_en})" if current.title_en else ""), "",
+        progress.pace.text, "",
+        f"Read {totals.get('read', 0)} papers, {totals.get('notes', 0)} notes, "
+        f"{totals.get('projects_done', 0)} of {len(progress.topics)} practice projects done, "
+        f"{totals.get('stages_passed', 0)} of {len(progress.stages)} stage assessments passed; "
+        f"{progress.cards_due} cards due.", "",
+    ]
+    by_number = {t.number: t for t in progress.topics}
+    for stage in progress.stages:
+        passed = f"passed {stage.assessment_passed_at[:10]}" if stage.assessment_passed_at else "not passed yet"
+        lines += [f"## Stage {stage.number}. {stage.title}" + (f" ({stage.duration})" if stage.duration else ""),
+                  "", f"Assessment: {passed}", "",
+                  "| topic | read | reading | queued | notes | cards | mastery | project |",
+                  "|---|---:|---:|---:|---:|---:|---:|---|"]
+        for number in stage.topics:
+            t = by_number[number]
+            mastery = "–" if t.mastery is None else f"{round(100 * t.mastery)}%"
+            project = (f"done {t.project_done_at[:10]}" if t.project_done_at else "done") if t.project_done else "open"
+            name = f"{'▶ ' if number == progress.current_topic else ''}{t.number}. {_cell(t.title_en or t.title)}"
+            lines.append(f"| {name} | {t.read} | {t.reading} | {t.queued} | {t.notes} | {t.cards} | {mastery} "
+                         f"| {project} |")
+        lines.append("")
+    read = db.query("SELECT p.id, p.title, r.status_at, r.rating FROM papers p JOIN reading r ON r.paper_id = p.id"
+                    " WHERE r.status = 'read' ORDER BY r.status_at DESC, p.id")
+    lines += ["## Papers read", ""]
+    lines += [f"- {(r['status_at'] or '')[:10]} {r['title']} ({r['id']})" + (f" — rated {r['rating']}" if r["rating"] else "")
+              for r in read] or ["(none yet)"]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")

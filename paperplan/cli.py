@@ -165,6 +165,12 @@ from paperplan.commands.quiz import quiz_app  # noqa: E402
 app.add_typer(quiz_app, name="quiz")
 app.add_typer(export_app, name="export")
 
+from paperplan.commands import export_notes  # noqa: E402
+
+export_app.command("bibtex")(export_notes.export_bibtex)
+export_app.command("vault")(export_notes.export_vault)
+export_app.command("progress")(export_notes.export_progress)
+
 
 def main() -> None:
     app()
