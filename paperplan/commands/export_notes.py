@@ -11,6 +11,10 @@ from typing import Any
 import typer
 
 
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
 def _selection(read: bool, noted: bool, topic: int | None, stage: int | None, week: str | None,
                ids: list[str] | None) -> Any:
     from kb.exports import Selection
@@ -40,7 +44,7 @@ def export_bibtex(
     entries = bibliography(select_papers(svc.db, selection, svc.plan))
     text = render_bibliography(entries)
     if file:
-        write_atomically(Path(file), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_atomically(Path(file), lambda tmp: _write_text(tmp, text))
     if json_output:
         cli.emit_json({"file": file, "selection": selection.describe(), "entries": len(entries),
                        "keys": {e.paper_id: e.key for e in entries}, **({} if file else {"bibtex": text})})
@@ -89,7 +93,7 @@ def export_progress(
     progress = svc.recommender.progress()
     text = progress_markdown(svc.db, svc.plan, progress)
     if file:
-        write_atomically(Path(file), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_atomically(Path(file), lambda tmp: _write_text(tmp, text))
     if json_output:
         cli.emit_json({"file": file, "markdown": text, "progress": progress.to_dict()})
     elif file:
