@@ -81,9 +81,6 @@ def parse_feed(content: bytes, url: str) -> ParsedFeed:
     data = feedparser.parse(content)
     feed_title = plain_text(data.feed.get("title", "")) or url
     parsed = ParsedFeed(feed_title)
-    if data.bozo and not data.entries:
-        parsed.malformed = f"{type(data.bozo_exception).__name__}: {data.bozo_exception}"
-        return parsed
     for entry in data.entries:
         link = (entry.get("link") or entry.get("id") or "").strip()
         title = plain_text(entry.get("title", ""))
@@ -102,6 +99,9 @@ def parse_feed(content: bytes, url: str) -> ParsedFeed:
             abstract=plain_text(summary)[:MAX_SUMMARY_CHARS], published=_date(entry), url=link,
             venue=feed_title[:200],
         ))
+    if data.bozo and not parsed.items:  # broken and nothing usable in it: one clear complaint
+        parsed.malformed = f"{type(data.bozo_exception).__name__}: {data.bozo_exception}"
+        parsed.skipped = []
     return parsed
 
 
