@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
+import requests
+
 from ingest.arxiv_ids import id_from_stamp
 from ingest.http import FetchError, PoliteSession, get_with_retries
 from kb.errors import PaperplanError
@@ -169,10 +171,20 @@ def download_pdf(session: PoliteSession, url: str, dest: Path, *, max_bytes: int
             if size < len(PDF_MAGIC):
                 raise NotAPdf(f"{url} returned {size} bytes, not a PDF")
             os.replace(part, dest)
+        except OSError as exc:  # a full disk: named, and the run goes on with the next paper
+            part.unlink(missing_ok=True)
+            if isinstance(exc, requests.RequestException):  # requests' errors are OSErrors too
+                raise FetchError(f"cannot download {url}: {type(exc).__name__}") from exc
+            raise _disk_error(url, dest, exc) from exc
         except BaseException:
             part.unlink(missing_ok=True)
             raise
     return dest
+
+
+def _disk_error(src: object, dest: Path, exc: OSError) -> PdfError:
+    return PdfError(f"cannot write {src} to {dest.parent}: {exc.strerror or exc}",
+                    hint="free some disk space (or check the data dir is writable); the next run retries")
 
 
 def check_pdf_file(path: Path, max_bytes: int) -> None:
@@ -198,6 +210,9 @@ def atomic_copy(src: Path, dest: Path) -> Path:
     try:
         shutil.copyfile(src, part)
         os.replace(part, dest)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise _disk_error(src, dest, exc) from exc
     except BaseException:
         part.unlink(missing_ok=True)
         raise

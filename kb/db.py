@@ -64,10 +64,15 @@ class Database:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite may already have rolled back (e.g. on a full disk): ROLLBACK would then
+            # fail and hide the real error.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # full disk, I/O error, read-only, locked
+                raise StoreError(f"cannot write to the database {self.path}: {exc}") from exc
             raise
-        self.conn.execute("COMMIT")
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         return list(self.conn.execute(sql, params))

@@ -271,11 +271,16 @@ class NotesVault:
         disk_front = split_front_matter(current.decode("utf-8", errors="replace"))[0] if current else {}
         front = self.front_matter(note_id, {**disk_front, **incoming_front})
         data = render_note(front, body).encode("utf-8")
-        if current_hash != base_hash:
-            side = self._conflict_path(path)
-            atomic_write(side, data)
-            return SaveResult(path, current_hash, conflict=side)
-        atomic_write(path, data)
+        try:
+            if current_hash != base_hash:
+                side = self._conflict_path(path)
+                atomic_write(side, data)
+                return SaveResult(path, current_hash, conflict=side)
+            atomic_write(path, data)
+        except OSError as exc:  # a full disk, a read-only folder: the old file is untouched
+            raise NoteError(f"cannot save the note {path}: {exc.strerror or exc}",
+                            hint="free some disk space or check the notes folder is writable; "
+                                 "the note on disk is unchanged") from exc
         result = SaveResult(path, content_hash(data))
         if index:
             self._index(note_id, path, data)
