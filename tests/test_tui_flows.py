@@ -261,3 +261,40 @@ def test_ingest_request_of_arxiv_ids_is_a_list_of_ids(ids: list[str]) -> None:
 
 def test_ingest_request_with_words_is_a_query() -> None:
     assert split_ingest_request("late fusion 2401.00001") == ([], "late fusion 2401.00001")
+
+
+@pytest.mark.anyio
+async def test_ingest_from_the_jobs_screen_shows_progress_and_lands_in_the_library(tmp_path: Path) -> None:
+    from kb.fakes import HashEmbedder
+    from paperplan.paths import DataPaths
+    from paperplan.settings import Settings
+    from paperplan.wiring import build_services
+    from tests.ingest_helpers import LocalServer
+
+    server = LocalServer()
+    try:
+        settings = Settings(ingest={"arxiv_api_url": f"{server.url}/api/query", "request_interval_s": 0.0,
+                                    "allowed_pdf_hosts": []})  # type: ignore[arg-type]
+        svc = build_services(settings, DataPaths(tmp_path / "data"), embedder=HashEmbedder())
+        from kb import papers as kb_papers
+
+        kb_papers.sync_topics(svc.db, svc.plan)
+        seen: list[str] = []
+        app = build_app(tui_services(svc, now=lambda: NOW))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("f7", "i")
+            await pilot.pause()
+            screen = app.screen
+            original = screen._progress  # type: ignore[attr-defined]
+            screen._progress = lambda done, total, what: (seen.append(what), original(done, total, what))  # type: ignore[attr-defined]
+            await pilot.press(*"1605.08386", "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            text = str(screen.query_one("#progress-text", Static).render())
+            assert text.startswith("ingest finished: new 1"), text
+            runs = screen.query_one("#runs-table", DataTable)
+            assert runs.get_row_at(0)[0] == "ingest"
+        assert any(w.startswith("fetch") for w in seen), seen  # live progress reached the screen
+        assert kb_papers.get_paper(svc.db, "1605.08386") is not None
+    finally:
+        server.close()

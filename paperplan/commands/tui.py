@@ -6,14 +6,16 @@ or the LLM) on its first call, which the screens make from worker threads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kb import papers
 from kb.errors import PaperplanError
 from paperplan.wiring import Services
-from tui.services import Answer, Citation, NoteText, QuizCard, QuizResult, TuiServices
+from tui.services import Answer, Citation, NoteText, ProgressFn, QuizCard, QuizResult, TuiServices
+
+HOLDER_TUI = "paperplan tui"
 
 if TYPE_CHECKING:
     from agent.ask import Chat
@@ -112,6 +114,35 @@ class TopicsAdapter:
         self.svc.topic_mapper.correct(paper_id, wrong_topic, right_topic)
 
 
+class IngestProgress:
+    """ingest's stage progress (fetch, download, parse, embed) as the Jobs screen's one bar."""
+
+    def __init__(self, report: ProgressFn) -> None:
+        self.report = report
+        self.stage, self.done, self.total = "", 0, 0
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        self.stage, self.done, self.total = stage, 0, total or 0
+        self.report(0, self.total, f"{stage}…")
+
+    def advance(self, stage: str, n: int = 1) -> None:
+        if stage != self.stage:
+            self.start(stage)
+        self.done += n
+        self.report(self.done, self.total, f"{stage} {self.done}" + (f"/{self.total}" if self.total else ""))
+
+    def note(self, message: str) -> None:
+        self.report(self.done, self.total, message)
+
+
+def ingest_now(svc: Services, ids: Sequence[str], query: str, progress: ProgressFn) -> dict[str, Any]:
+    """The CLI's ingest run (under the ingest lock, recorded in runs), reporting to the screen."""
+    from paperplan.commands.ingest import run_ingest
+
+    report = run_ingest(svc, ids=ids, query=query or None, progress=IngestProgress(progress), holder=HOLDER_TUI)
+    return report.to_json()
+
+
 def warm_up(svc: Services) -> None:
     """Load the embedding model and open the vector store before the first answer."""
     svc.embedder.embed_query("warm up")
@@ -130,6 +161,7 @@ def tui_services(svc: Services, now: Callable[[], datetime] | None = None) -> Tu
         plan=svc.plan, db=svc.db, data_dir=svc.paths.root, start_date=svc.settings.plan.start_date,
         warm_up=lambda: warm_up(svc), ask=AskAdapter(svc), quiz=QuizAdapter(svc),
         recommend=lambda moment: recommend_now(svc, moment), notes=NotesAdapter(svc), topics=TopicsAdapter(svc),
+        ingest=lambda ids, query, progress: ingest_now(svc, ids, query, progress),
         **extra,
     )
 

@@ -57,14 +57,14 @@ class DashboardScreen(PaperplanScreen):
         self.query_one("#today", Static).update(today)
 
         picks = self.guard("reading this week's picks", lambda: queries.weekly_picks(svc.db, now)) or []
-        text = Text("This week's picks\n", style="bold")
+        text = Text().append("This week's picks\n", style="bold")
         for p in picks:
             text.append(f"{p.rank}. ").append(p.title[:60]).append(f"  [{p.status}]\n", style="dim")
         if not picks:
             text.append("none yet (F6 to pick)", style="dim")
         self.query_one("#picks", Static).update(text)
 
-        runs = Text("Nightly run\n", style="bold")
+        runs = Text().append("Nightly run\n", style="bold")
         last = self.guard("reading the last nightly run", lambda: last_run(svc.db, "nightly"))
         if last:
             state = "ok" if last["ok"] else ("running" if last["ok"] is None else "failed")

@@ -47,8 +47,8 @@ class LibraryScreen(PaperplanScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#papers", DataTable)
-        table.add_column("title", key="title", width=58)
-        table.add_column("topics", key="topics", width=8)
+        table.add_column("title", key="title", width=50)
+        table.add_column("topics", key="topics", width=20)
         table.add_column("venue", key="venue", width=12)
         table.add_column("date", key="date", width=10)
         table.add_column("status", key="status", width=9)
@@ -86,12 +86,19 @@ class LibraryScreen(PaperplanScreen):
         table.clear()
         rows = self._filtered()
         for r in rows:
-            table.add_row(r.title, ",".join(map(str, r.topics)), r.venue[:12], r.published, r.status,
+            table.add_row(r.title, self._topics_cell(r.topics), r.venue[:12], r.published, r.status,
                           r.rating, key=r.id)
         if selected:
             with suppress(RowDoesNotExist):  # the selected paper is filtered out: stay at the top
                 table.move_cursor(row=table.get_row_index(selected))
         self.query_one("#library-count", Static).update(f"{len(rows)} of {len(self._rows)} papers")
+
+    def _topics_cell(self, topics: tuple[int, ...]) -> str:
+        """'3 多模态融合与对齐技术 +1': the best topic by name (the table cuts it by cell width)."""
+        if not topics:
+            return ""
+        first = self.services.plan.topic(topics[0])
+        return f"{first.number} {first.title}" + (f" +{len(topics) - 1}" if len(topics) > 1 else "")
 
     def _selected_id(self) -> str | None:
         table = self.query_one("#papers", DataTable)

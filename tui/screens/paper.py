@@ -101,7 +101,7 @@ class PaperScreen(PaperplanScreen):
         if p.url:
             meta.append(f"\n{p.url}", style="underline dim")
         self.query_one("#paper-meta", Static).update(meta)
-        abstract = Text("Abstract\n", style="bold")
+        abstract = Text().append("Abstract\n", style="bold")
         abstract.append(p.abstract or "No abstract known yet (fetched by the first online ingest).",
                         style="" if p.abstract else "dim")
         self.query_one("#abstract", Static).update(abstract)
@@ -128,7 +128,7 @@ class PaperScreen(PaperplanScreen):
             self.notify(f"passage {chunk_id} is no longer in the knowledge base", severity="warning")
             panel.display = False
             return
-        text = Text("Cited passage" if cited else "Passage", style="bold")
+        text = Text().append("Cited passage" if cited else "Passage", style="bold")
         where = " · ".join(x for x in (chunk.section, pages_label(chunk.page_first, chunk.page_last)) if x)
         text.append(f"  {where}\n" if where else "\n", style="dim")
         text.append(chunk.text)

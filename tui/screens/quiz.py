@@ -119,7 +119,7 @@ class QuizScreen(PaperplanScreen):
             answer.display = False
             return
         card = self.cards[self.index]
-        text = Text(f"Card {self.index + 1} of {len(self.cards)}", style="dim")
+        text = Text().append(f"Card {self.index + 1} of {len(self.cards)}", style="dim")
         if card.title:
             text.append(f" · {card.title[:60]}", style="dim")
         text.append("\n\n").append(card.question, style="bold")
@@ -165,8 +165,8 @@ class QuizScreen(PaperplanScreen):
     def _show_result(self, card: QuizCard, result: QuizResult) -> None:
         self.answered = True
         self.right += int(result.correct)
-        verdict = Text("✓ right" if result.correct else "✗ not quite", style="bold green" if result.correct
-                       else "bold red")
+        verdict = Text().append("✓ right" if result.correct else "✗ not quite",
+                                style="bold green" if result.correct else "bold red")
         verdict.append(f"\nexpected: {result.expected}")
         if result.feedback:
             verdict.append(f"\n{result.feedback}", style="italic")

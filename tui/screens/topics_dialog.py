@@ -37,8 +37,7 @@ class TopicsDialog(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"Not topic {self.wrong}: which topic is this paper about? Type its number.",
-                        classes="heading")
+            yield Label(f"Not topic {self.wrong}: which topic is this paper about? Type its number.")
             yield Static("\n".join(f"{t.number:>2}. {t.title}  {t.title_en}" for t in self.plan.topics),
                          id="topic-list")
             yield Input(id="topic-number")

@@ -24,7 +24,7 @@ class AreaBar(Static):
 
     @staticmethod
     def render_bar(current: str, detail: str = "") -> Text:
-        text = Text("paperplan ", style="bold")
+        text = Text().append("paperplan ", style="bold")
         for mode, title, key in AREAS:
             style = "reverse bold" if mode == current else ""
             text.append(f" {key.upper()} ", style="dim" if mode != current else style)
