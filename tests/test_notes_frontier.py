@@ -57,3 +57,17 @@ def test_only_papers_added_since_the_date(services: Services) -> None:
     papers.set_rating(services.db, "2301.00001", "up")
     add(services, "2511.00003", "Noisy-room lip reading", f"A {LIPS} benchmark")
     assert frontier_flags(services.kb, "2999-01-01") == []
+
+
+def test_the_weekly_digest_carries_the_frontier_section(services: Services) -> None:
+    from paperplan.commands.recommend import write_digest
+
+    papers.sync_topics(services.db, services.plan)
+    add(services, "2301.00001", "Lip reading at scale", LIPS, status="read")
+    services.notes.save("2301.00001", f"Worth extending: {LIPS}.", "")
+    add(services, "2511.00003", "Noisy-room lip reading", f"A {LIPS} benchmark")
+
+    text = write_digest(services).read_text(encoding="utf-8")
+
+    assert "## Frontier watch" in text
+    assert "Noisy-room lip reading" in text and "> your note: Worth extending" in text

@@ -40,6 +40,7 @@ def digest(week: str | None = typer.Option(None, "--week", help="ISO week YYYY-W
 def write_digest(svc: Any, week: str | None = None, now: datetime | None = None) -> Path:
     """Render the week's digest to <data dir>/digests/<week>.md (atomically) and return the path."""
     from agent.digest import arrivals, render_digest
+    from agent.frontier import frontier_flags, frontier_section
     from agent.recommend import iso_week, week_dates
 
     now = now or datetime.now(UTC)
@@ -49,7 +50,8 @@ def write_digest(svc: Any, week: str | None = None, now: datetime | None = None)
     progress = rec.progress(now)
     picks = rec.picks_for(week, now)
     text = render_digest(week=week, start=start, end=end, plan=svc.plan, progress=progress, picks=picks,
-                         new_papers=arrivals(svc.db, start, end))
+                         new_papers=arrivals(svc.db, start, end),
+                         extra=[frontier_section(frontier_flags(svc.kb, start.isoformat()))])
     svc.paths.digests.mkdir(parents=True, exist_ok=True)
     path = svc.paths.digests / f"{week}.md"
     tmp = path.with_suffix(".md.tmp")
