@@ -47,7 +47,7 @@ class LibraryScreen(PaperplanScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#papers", DataTable)
-        table.add_column("title", key="title", width=50)
+        table.add_column("title", key="title", width=47)
         table.add_column("topics", key="topics", width=20)
         table.add_column("venue", key="venue", width=12)
         table.add_column("date", key="date", width=10)
@@ -97,8 +97,8 @@ class LibraryScreen(PaperplanScreen):
         """'3 多模态融合与对齐技术 +1': the best topic by name (the table cuts it by cell width)."""
         if not topics:
             return ""
-        first = self.services.plan.topic(topics[0])
-        return f"{first.number} {first.title}" + (f" +{len(topics) - 1}" if len(topics) > 1 else "")
+        title = next((t.title for t in self.services.plan.topics if t.number == topics[0]), "")
+        return f"{topics[0]} {title}" + (f" +{len(topics) - 1}" if len(topics) > 1 else "")
 
     def _selected_id(self) -> str | None:
         table = self.query_one("#papers", DataTable)
