@@ -106,14 +106,15 @@ class Pick:
     why: str
     status: str
     rating: str
+    abstract: str = ""
 
 
 def weekly_picks(db: Database, now: datetime) -> list[Pick]:
     """This ISO week's stored picks with their reading state (picking happens in agent.recommend)."""
     stored = recommend.stored_picks(db, recommend.iso_week(now.date()))
     reading = reading_states(db, [p.paper_id for p in stored])
-    return [Pick(p.paper_id, " ".join(p.title.split()), rank, p.why, *reading.get(p.paper_id, ("new", "")))
-            for rank, p in enumerate(stored, start=1)]
+    return [Pick(p.paper_id, " ".join(p.title.split()), rank, p.why, *reading.get(p.paper_id, ("new", "")),
+                 abstract=p.abstract) for rank, p in enumerate(stored, start=1)]
 
 
 def reading_states(db: Database, paper_ids: list[str]) -> dict[str, tuple[str, str]]:

@@ -40,7 +40,7 @@ class RecommendationsScreen(PaperplanScreen):
     def on_mount(self) -> None:
         table = self.query_one("#picks-table", DataTable)
         table.add_column("#", width=2)
-        table.add_column("paper", width=70)
+        table.add_column("paper and why", width=86)
         table.add_column("status", width=9)
         table.add_column("rating", width=8)
 
@@ -54,7 +54,9 @@ class RecommendationsScreen(PaperplanScreen):
         row = table.cursor_row
         table.clear()
         for p in self.picks:
-            table.add_row(str(p.rank), p.title, p.status, p.rating, key=p.paper_id)
+            # The reason sits under the title: a pick is only useful with its why.
+            cell = Text().append(p.title, style="bold").append(f"\n{p.why}", style="italic")
+            table.add_row(str(p.rank), cell, p.status, p.rating, height=None, key=p.paper_id)
         if self.picks:
             table.move_cursor(row=min(row, len(self.picks) - 1))
         heading = f"Picks for {recommend.iso_week(now.date())}  (Enter opens a paper)"
@@ -74,7 +76,7 @@ class RecommendationsScreen(PaperplanScreen):
     def _show_why(self) -> None:
         pick = self._current()
         self.query_one("#why", Static).update(
-            Text.assemble(("Why  ", "bold"), pick.why) if pick else Text(""))
+            Text.assemble(("Abstract  ", "bold"), pick.abstract or "(not known yet)") if pick else Text(""))
 
     @on(DataTable.RowSelected, "#picks-table")
     def _open(self) -> None:
