@@ -161,6 +161,9 @@ class Ingestor:
         for paper in found:
             paper.plan_resource = paper.plan_resource or paper.id in self._plan_ids
             before = papers.get_paper(self.kb.db, paper.id)
+            if before is not None:  # the full-text state belongs to the full-text stage, not to metadata
+                paper.fulltext, paper.fulltext_error = before.fulltext, before.fulltext_error
+                paper.pdf_path = paper.pdf_path or before.pdf_path
             outcome = papers.upsert_paper(self.kb.db, paper)
             report.record(paper.id, outcome)
             if (outcome == "updated" and before is not None and before.fulltext == "indexed"

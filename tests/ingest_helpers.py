@@ -4,6 +4,7 @@ feeds (nothing reaches the internet), and generated PDFs of every shape a learne
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -37,9 +38,17 @@ def recorded_arxiv() -> dict[tuple[str, str, str, str], Reply]:
 
 def empty_feed() -> bytes:
     return (b"<?xml version='1.0' encoding='UTF-8'?>\n<feed xmlns:opensearch=\"http://a9.com/-/spec/opensearch/1.1/\""
-            b" xmlns=\"http://www.w3.org/2005/Atom\"><title>arXiv Query</title>"
+            b" xmlns:arxiv=\"http://arxiv.org/schemas/atom\" xmlns=\"http://www.w3.org/2005/Atom\"><title>arXiv Query</title>"
             b"<opensearch:itemsPerPage>0</opensearch:itemsPerPage><opensearch:totalResults>0</opensearch:totalResults>"
             b"<opensearch:startIndex>0</opensearch:startIndex></feed>")
+
+
+def feed_of(entries: list[bytes]) -> bytes:
+    head = empty_feed().split(b"<opensearch:itemsPerPage>")[0]
+    n = str(len(entries)).encode()
+    return (head + b"<opensearch:itemsPerPage>" + n + b"</opensearch:itemsPerPage><opensearch:totalResults>" + n
+            + b"</opensearch:totalResults><opensearch:startIndex>0</opensearch:startIndex>" + b"".join(entries)
+            + b"</feed>")
 
 
 class LocalServer:
@@ -104,6 +113,9 @@ class LocalServer:
             for (sq, ids, start, _), reply in self.recorded.items():  # id lookups: any page size
                 if ids and (sq, ids, start) == key[:3]:
                     return reply
+            if key[1] and key[2] == "0":  # several ids: the recorded entries of each, in one feed
+                entries = [e for one in key[1].split(",") for e in self._entries_of(one)]
+                return Reply(200, feed_of(entries), {"Content-Type": "application/atom+xml"})
             return Reply(200, empty_feed())
         if parsed.path.startswith("/pdf/"):
             name = parsed.path[len("/pdf/"):]
@@ -118,6 +130,12 @@ class LocalServer:
                 return Reply(304, b"")
             return reply
         return Reply(404, b"not found")
+
+    def _entries_of(self, arxiv_id: str) -> list[bytes]:
+        for (_, ids, _, _), reply in self.recorded.items():
+            if ids == arxiv_id and reply.status == 200:
+                return re.findall(rb"<entry>.*?</entry>", reply.body, re.DOTALL)
+        return []
 
     def close(self) -> None:
         self.httpd.shutdown()
