@@ -159,6 +159,11 @@ from paperplan.commands.draft import draft_app  # noqa: E402
 
 app.add_typer(draft_app, name="draft")
 
+from paperplan.commands.ingest import add, ingest  # noqa: E402
+
+app.command()(ingest)
+app.command()(add)
+
 from paperplan.commands.export import export_app  # noqa: E402
 from paperplan.commands.quiz import quiz_app  # noqa: E402
 

@@ -57,6 +57,9 @@ class KbSettings(Section):
 class IngestSettings(Section):
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     """arXiv API endpoint; a mirror or a test server can stand in."""
+    arxiv_pdf_url: str = "https://arxiv.org/pdf/"
+    """Where arXiv PDFs are downloaded from (the id and version are appended); its host must
+    be in allowed_pdf_hosts."""
     categories: list[str] = ["cs.CV", "cs.CL", "cs.LG", "cs.MM", "cs.AI", "eess.AS", "eess.IV"]
     """arXiv categories watched by the nightly 'what is new' run."""
     keywords_include: list[str] = []
@@ -139,6 +142,12 @@ class QuizSettings(Section):
 class RecommendSettings(Section):
     per_week: int = 2
     """Papers proposed each week (the plan asks for 1-2 a week)."""
+    mmr_lambda: float = 0.7
+    """Balance between need and variety when choosing picks: 1 ranks by need alone, lower
+    values keep two picks from saying the same thing."""
+    novelty_days: int = 180
+    """For topics you are already strong in, a paper's novelty bonus fades to nothing over
+    this many days after publication."""
 
 
 class ServiceSettings(Section):
@@ -150,12 +159,6 @@ class ServiceSettings(Section):
     """IANA time zone for the schedules; empty means the machine's."""
     misfire_grace_s: int = 21600
     """A run missed by less than this (machine asleep, service down) still runs once on start."""
-    mmr_lambda: float = 0.7
-    """Balance between need and variety when choosing picks: 1 ranks by need alone, lower
-    values keep two picks from saying the same thing."""
-    novelty_days: int = 180
-    """For topics you are already strong in, a paper's novelty bonus fades to nothing over
-    this many days after publication."""
 
 
 class Settings(BaseSettings):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the LLM layer imports langchain: only when a command needs 
     from agent.quiz import Quiz
     from agent.recommend import Recommender
     from agent.topics import TopicMapper
+    from ingest.pipeline import Ingestor
     from kb.retrieval import Retriever
 
 
@@ -101,6 +102,16 @@ class Services:
         from agent.draft import RelatedWorkDrafter
 
         return RelatedWorkDrafter(self.retriever, lambda: self.llm)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        """arXiv, PDFs and feeds into the KB. Building it opens no connection and loads no
+        model; take `kb.locks.IngestLock` around a run (paperplan.commands.ingest.run_ingest does)."""
+        from ingest.config import IngestConfig
+        from ingest.pipeline import Ingestor
+
+        return Ingestor(self.kb, self.plan, IngestConfig.from_mapping(self.settings.ingest.model_dump()),
+                        self.paths.pdfs)
 
     @cached_property
     def topic_mapper(self) -> TopicMapper:
