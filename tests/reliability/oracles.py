@@ -1,0 +1,83 @@
+"""What bad input may do, stated once for the hypothesis tests and the atheris fuzz pass:
+each function feeds one input through the real code path and returns normally when the
+outcome is allowed (a result, or a named PaperplanError); anything else escapes and is a bug.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from kb.errors import PaperplanError
+
+
+def plan(text: str) -> None:
+    """The plan parser: a Plan, or a PlanError naming a line."""
+    from kb.errors import PlanError
+    from kb.plan import parse_plan
+
+    try:
+        parse_plan(text, source="fuzz.md")
+    except PlanError as exc:
+        assert "fuzz.md" in str(exc), f"a plan error names the file: {exc}"
+
+
+class _CannedSession:
+    """Stands in for the network under the real arXiv client: every GET answers `content`."""
+
+    def __init__(self, content: bytes) -> None:
+        from ingest.http import PoliteSession
+
+        self.inner = PoliteSession(timeout_s=1.0, interval_s=0.0, sleep=lambda s: None)
+        self.content = content
+
+        def request(method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
+            response = requests.Response()
+            response.status_code = 200
+            response._content = self.content
+            response.url = str(url)
+            self.inner.last_response = response
+            return response
+
+        self.inner.request = request  # type: ignore[method-assign]
+
+
+def atom(content: bytes) -> None:
+    """The arXiv Atom path (the arxiv client's parser, our well-formedness check, our
+    Result → Paper mapping): Papers, or an ArxivError naming the endpoint."""
+    from ingest.arxiv_source import ArxivError, ArxivSource
+
+    session = _CannedSession(content)
+    source = ArxivSource("http://127.0.0.1:9/api/query", session.inner, page_size=10, retries=0)
+    try:
+        found = source.fetch_ids(["2501.00001"])
+    except ArxivError as exc:
+        assert "127.0.0.1:9" in str(exc), exc
+        return
+    for paper in found:
+        assert isinstance(paper.id, str) and isinstance(paper.title, str)
+
+
+def config(data: bytes) -> None:
+    """The config loader on a user file with these bytes: Settings, or a ConfigError that
+    names the file."""
+    from paperplan.settings import ConfigError, load_settings
+
+    fd, name = tempfile.mkstemp(suffix=".toml")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        try:
+            load_settings(repo_config=None, user_config=Path(name))
+        except ConfigError as exc:
+            assert name in str(exc), f"a config error names the file: {exc}"
+    finally:
+        os.unlink(name)
+
+
+ORACLES = {"plan": lambda b: plan(b.decode("utf-8", "replace")), "atom": atom, "config": config}
+NAMED = PaperplanError
