@@ -178,7 +178,7 @@ async def test_library_search_and_status_filter(tmp_path: Path) -> None:
         table = screen.query_one("#papers", DataTable)
         everything = table.row_count
         await pilot.press("slash", *"taxonomy")
-        await pilot.pause()
+        await pilot.pause(0.5)  # the table is rebuilt once typing pauses
         assert table.row_count == 1 and "Taxonomy" in str(table.get_row_at(0)[0])
         await pilot.press("escape")
         await pilot.pause()

@@ -20,7 +20,6 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jobs import JobsScreen
 from tui.screens.library import LibraryScreen
-from tui.screens.paper import PaperScreen
 from tui.screens.quiz import QuizScreen
 from tui.screens.recommendations import RecommendationsScreen
 from tui.services import TuiServices
@@ -57,6 +56,8 @@ class PaperplanApp(App[None]):
 
     def open_paper(self, paper_id: str, chunk_id: str | None = None) -> None:
         """Show a paper on top of the current area; at a cited passage when chunk_id is given."""
+        from tui.screens.paper import PaperScreen  # the editor's themes load on first use
+
         self.push_screen(PaperScreen(paper_id, chunk_id))
 
     def _area(self, mode: str) -> Screen[None]:
@@ -81,6 +82,8 @@ class PaperplanApp(App[None]):
         sections: list[tuple[str, list[BindingType]]] = [("Everywhere", list(self.BINDINGS))]
         sections[0][1].extend(Binding(key, f"switch_mode('{mode}')", f"go to {title}") for mode, title, key in AREAS)
         sections += [(title, list(SCREENS_BY_MODE[mode][0].BINDINGS)) for mode, title, _key in AREAS]
+        from tui.screens.paper import PaperScreen
+
         sections.append(("Paper", list(PaperScreen.BINDINGS)))
         self.push_screen(HelpScreen(sections))
 

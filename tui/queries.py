@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from agent import recommend
-from kb import cards, papers
+from kb import papers
 from kb.db import Database
 from kb.plan import Plan
 from kb.types import Chunk, Paper, TopicAssignment
@@ -111,6 +110,8 @@ class Pick:
 
 def weekly_picks(db: Database, now: datetime) -> list[Pick]:
     """This ISO week's stored picks with their reading state (picking happens in agent.recommend)."""
+    from agent import recommend  # numpy: after the first frame
+
     stored = recommend.stored_picks(db, recommend.iso_week(now.date()))
     reading = reading_states(db, [p.paper_id for p in stored])
     return [Pick(p.paper_id, " ".join(p.title.split()), rank, p.why, *reading.get(p.paper_id, ("new", "")),
@@ -127,6 +128,8 @@ def reading_states(db: Database, paper_ids: list[str]) -> dict[str, tuple[str, s
 
 def history(db: Database, days: int, now: datetime) -> list[DayStat]:
     """Reviews per day (kb.cards' count) with the share answered right, for the dashboard plot."""
+    from kb import cards  # fsrs and numpy: after the first frame
+
     counts = cards.reviews_by_day(db, days, today=now.date())
     first = counts[0][0].isoformat() if counts else now.date().isoformat()
     right = {r[0]: (r[1], r[2]) for r in db.query(

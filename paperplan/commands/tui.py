@@ -144,9 +144,12 @@ def ingest_now(svc: Services, ids: Sequence[str], query: str, progress: Progress
 
 
 def warm_up(svc: Services) -> None:
-    """Load the embedding model and open the vector store before the first answer."""
+    """Load the embedding model, open the vector store and load the LLM before the first answer."""
+    from agent.providers import load_model
+
     svc.embedder.embed_query("warm up")
     svc.kb.vectors.count()
+    load_model(svc.llm)
 
 
 def recommend_now(svc: Services, now: datetime) -> int:

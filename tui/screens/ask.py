@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import ClassVar
 
 from rich.text import Text
@@ -42,6 +43,7 @@ class AskScreen(PaperplanScreen):
         self._streaming: Static | None = None
         self._streamed = ""
         self._warmed = False
+        self._warm_lock = threading.Lock()
 
     def compose(self) -> ComposeResult:
         yield AreaBar("ask")
@@ -64,6 +66,28 @@ class AskScreen(PaperplanScreen):
         if self.services.ask is not None:
             self._show_scope()
             self.query_one("#question", Input).focus()
+            if not self._warmed and self.services.warm_up is not None:
+                self._warm_up()
+
+    @work(thread=True, exit_on_error=False, group="warm-up")
+    def _warm_up(self) -> None:
+        """Load the models while the learner types the first question."""
+        try:
+            self._ensure_warm()
+        except Exception as exc:
+            self.app.call_from_thread(self._set_state, "")
+            notify_error(self.app, exc, "loading the models")
+
+    def _ensure_warm(self) -> None:
+        """Once: the embedder, the vector store and the LLM. An answer waits here for a load in progress."""
+        warm_up = self.services.warm_up
+        with self._warm_lock:
+            if self._warmed or warm_up is None:
+                return
+            self.app.call_from_thread(self._set_state, "loading models… (the first time takes a little while)")
+            warm_up()
+            self._warmed = True
+            self.app.call_from_thread(self._set_state, "ready")
 
     def request(self, paper_id: str | None) -> None:
         """Ask about one paper (None: every paper); shown now, or when the screen shows."""
@@ -128,10 +152,7 @@ class AskScreen(PaperplanScreen):
         ask = svc.ask
         assert ask is not None
         try:
-            if not self._warmed and svc.warm_up is not None:
-                self.app.call_from_thread(self._set_state, "loading model…")
-                svc.warm_up()
-            self._warmed = True
+            self._ensure_warm()
             self.app.call_from_thread(self._set_state, "thinking…")
             answer = ask(question, paper_id, lambda piece: self.app.call_from_thread(self._append, piece))
         except Exception as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -11,13 +11,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
-from kb.progress import Progress, compute_progress
 from kb.runs import last_run
 from tui import queries
 from tui.screens.base import PaperplanScreen
 from tui.widgets.area_bar import AreaBar
 from tui.widgets.bars import bar, ratio_bar
-from tui.widgets.history_plot import HistoryPlot
+
+if TYPE_CHECKING:
+    from kb.progress import Progress
+    from tui.widgets.history_plot import HistoryPlot
 
 HISTORY_DAYS = 28
 
@@ -34,15 +36,29 @@ class DashboardScreen(PaperplanScreen):
                 yield Static(id="today", classes="panel")
                 yield Static(id="picks", classes="panel")
                 yield Static(id="runs", classes="panel")
-                yield HistoryPlot(id="history")
+                yield Static("", id="history-slot")
         yield Footer()
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()
+        # After the first frame: the numbers need numpy and fsrs, which the frame need not wait for.
+        self.call_after_refresh(self.action_refresh)
+
+    def _plot(self) -> HistoryPlot:
+        from tui.widgets.history_plot import HistoryPlot  # plotext: after the first frame
+
+        found = self.query(HistoryPlot)
+        if found:
+            return found.first()
+        plot = HistoryPlot(id="history")
+        self.query_one("#dashboard-side").mount(plot)
+        self.query_one("#history-slot").remove()
+        return plot
 
     def action_refresh(self) -> None:
         svc = self.services
         now = svc.now()
+        from kb.progress import compute_progress
+
         progress = self.guard("computing progress", lambda: compute_progress(
             svc.db, svc.plan, start_date=svc.start_date, now=now))
         self.query_one("#topics-table", Static).update(self._topics_table(progress))
@@ -78,7 +94,7 @@ class DashboardScreen(PaperplanScreen):
                     style="" if nightly and nightly.next_run else "dim")
         self.query_one("#runs", Static).update(runs)
 
-        self.query_one(HistoryPlot).show(self.guard(
+        self._plot().show(self.guard(
             "reading the review history", lambda: queries.history(svc.db, HISTORY_DAYS, now)) or [])
 
     def _topics_table(self, progress: Progress | None) -> Table:

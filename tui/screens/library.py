@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import suppress
 from typing import ClassVar
 
@@ -9,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -17,6 +19,10 @@ from tui.screens.base import PaperplanScreen
 from tui.widgets.area_bar import AreaBar
 
 STATUSES = ("new", "queued", "reading", "read", "dismissed")
+# A table of thousands of rows costs seconds to build on a small machine; the newest papers
+# that match are shown and the count says how many more a search or filter would reveal.
+MAX_ROWS = 400
+SEARCH_PAUSE_S = 0.2  # rebuild once typing pauses, not at every keystroke
 SOURCES = ("snapshot", "arxiv", "local", "feed")
 
 
@@ -30,6 +36,8 @@ class LibraryScreen(PaperplanScreen):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[queries.LibraryRow] = []
+        self._loaded_at = -1.0
+        self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         plan = self.services.plan
@@ -56,11 +64,13 @@ class LibraryScreen(PaperplanScreen):
         table.focus()
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()
+        if time.monotonic() - self._loaded_at > 1.0:  # Textual may resume a new screen twice
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         self._rows = self.guard("reading the library", lambda: queries.library_rows(
             self.services.db, self.services.plan)) or []
+        self._loaded_at = time.monotonic()
         self._show()
 
     def _filtered(self) -> list[queries.LibraryRow]:
@@ -85,13 +95,16 @@ class LibraryScreen(PaperplanScreen):
         selected = self._selected_id()
         table.clear()
         rows = self._filtered()
-        for r in rows:
+        for r in rows[:MAX_ROWS]:
             table.add_row(r.title, self._topics_cell(r.topics), r.venue[:12], r.published, r.status,
                           r.rating, key=r.id)
         if selected:
             with suppress(RowDoesNotExist):  # the selected paper is filtered out: stay at the top
                 table.move_cursor(row=table.get_row_index(selected))
-        self.query_one("#library-count", Static).update(f"{len(rows)} of {len(self._rows)} papers")
+        count = f"{len(rows)} of {len(self._rows)} papers"
+        if len(rows) > MAX_ROWS:
+            count += f" · showing the newest {MAX_ROWS}: search or filter to narrow"
+        self.query_one("#library-count", Static).update(count)
 
     def _topics_cell(self, topics: tuple[int, ...]) -> str:
         """'3 多模态融合与对齐技术 +1': the best topic by name (the table cuts it by cell width)."""
@@ -108,12 +121,20 @@ class LibraryScreen(PaperplanScreen):
         return str(key.value) if key.value is not None else None
 
     @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_PAUSE_S, self._show)
+
     @on(Select.Changed)
     def _filters_changed(self) -> None:
         self._show()
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._show()
         self.query_one("#papers", DataTable).focus()
 
     @on(DataTable.RowSelected, "#papers")

@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Label, Static
 
-from agent import recommend
 from kb import progress
 from tui import queries
 from tui.screens.base import PaperplanScreen, notify_error
@@ -59,7 +58,9 @@ class RecommendationsScreen(PaperplanScreen):
             table.add_row(str(p.rank), cell, p.status, p.rating, height=None, key=p.paper_id)
         if self.picks:
             table.move_cursor(row=min(row, len(self.picks) - 1))
-        heading = f"Picks for {recommend.iso_week(now.date())}  (Enter opens a paper)"
+        from agent.recommend import iso_week  # numpy: when the screen is first shown
+
+        heading = f"Picks for {iso_week(now.date())}  (Enter opens a paper)"
         if not self.picks:
             heading = "No picks yet: press g to pick this week's papers" if self.services.recommend \
                 else "No picks yet, and recommending is not available yet"
