@@ -224,7 +224,12 @@ class NotesVault:
         return self.note_path(JOURNAL_ID)
 
     def _check_id(self, note_id: str) -> None:
-        if is_free_note(note_id):
+        if note_id == JOURNAL_ID:
+            return
+        if m := TOPIC_NOTE.match(note_id):
+            if not self.db.scalar("SELECT 1 FROM topics WHERE number = ?", (int(m.group(1)),)):
+                raise NoteError(f"the plan has no topic {m.group(1)} (topic note {note_id!r})",
+                                hint="`paperplan plan show` lists the topics; run `paperplan init` first")
             return
         if papers.get_paper(self.db, note_id) is None:
             raise NoteError(f"no paper with id {note_id!r} in the knowledge base")
@@ -265,7 +270,10 @@ class NotesVault:
         """
         self._check_id(note_id)
         path = self.note_path(note_id)
-        current = path.read_bytes() if path.exists() else None
+        try:
+            current = path.read_bytes() if path.exists() else None
+        except OSError as exc:
+            raise NoteError(f"cannot read the note {path}: {exc.strerror}") from exc
         current_hash = content_hash(current) if current is not None else ""
         incoming_front, body = split_front_matter(text)
         disk_front = split_front_matter(current.decode("utf-8", errors="replace"))[0] if current else {}

@@ -161,3 +161,9 @@ def test_chunks_written_before_the_notes_migration_survive_it(tmp_path: Path) ->
     assert db.scalar("SELECT text FROM chunks WHERE id = '1:v0:0'") == "kept" and db.integrity_ok()
     with db.transaction() as c:  # a topic note's passage needs no paper row now
         c.execute("INSERT INTO chunks (id, paper_id, seq, kind, text) VALUES ('topic-3:v0:1', 'topic-3', 1, 'note', 'n')")
+
+
+def test_a_topic_note_for_a_topic_the_plan_lacks_is_refused(vault: NotesVault) -> None:
+    with pytest.raises(NoteError, match="no topic 99"):
+        vault.save("topic-99", "x", "")
+    assert not vault.note_path("topic-99").exists()
