@@ -536,7 +536,7 @@ def mcq_choice(card: Card, given: str) -> str:
 
 
 def grade_answer(card: Card, given: str, embedder: object, llm: LLM | None = None,
-                 threshold: float = 0.6) -> Grade:
+                 threshold: float = 0.45) -> Grade:
     """Grade one answer. Multiple choice and cloze exactly; a short answer by the LLM with a
     one-line explanation when it is capable, else by embedding similarity ≥ `threshold`."""
     if card.type == "mcq":
@@ -552,6 +552,9 @@ def grade_answer(card: Card, given: str, embedder: object, llm: LLM | None = Non
     vectors = embedder.embed_documents([given, card.answer])  # type: ignore[attr-defined]
     similarity = _cos(vectors[0], vectors[1])
     contains = normalise(card.answer) in normalise(given) or coverage(card.answer, given) >= 0.999
+    if _numbers_disagree(given, card.answer):
+        # Embeddings barely tell "400 million" from "1.2 million"; a number is right or not.
+        return _grade(False, similarity, f"the numbers differ from the reference: {card.answer}")
     if llm is not None and llm.capable:
         verdict = _llm_grade(card, given, llm)
         if verdict is not None:
@@ -565,6 +568,15 @@ def grade_answer(card: Card, given: str, embedder: object, llm: LLM | None = Non
     right = contains or similarity >= threshold
     return _grade(right, similarity, f"similarity {similarity:.2f} to the reference answer "
                                      f"(threshold {threshold:.2f}); the reference is: {card.answer}")
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def _numbers_disagree(given: str, reference: str) -> bool:
+    ref, got = _numbers(reference), _numbers(given)
+    return bool(ref and got and not ref & got)
 
 
 def _llm_grade(card: Card, given: str, llm: LLM) -> ShortAnswerGrade | None:
@@ -593,7 +605,7 @@ class QuizConfig:
     pass_mark: float = 0.7
     assessment_cards: int = 10
     cards_per_paper: int = 3
-    short_answer_threshold: float = 0.6
+    short_answer_threshold: float = 0.45
     duplicate_similarity: float = 0.9
 
 

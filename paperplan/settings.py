@@ -132,9 +132,9 @@ class QuizSettings(Section):
     """Questions in a stage assessment, spread over the stage's topics."""
     cards_per_paper: int = 3
     """Cards generated for one paper (by `quiz generate --paper` and overnight for papers marked read)."""
-    short_answer_threshold: float = 0.6
+    short_answer_threshold: float = 0.45
     """Embedding similarity to the reference answer that counts a short answer right when no
-    capable LLM grades it (all-MiniLM-L6-v2 cosine)."""
+    capable LLM grades it (all-MiniLM-L6-v2 cosine; `make eval` measures the choice)."""
     duplicate_similarity: float = 0.9
     """A new card this similar to an existing card of its paper or topic is a duplicate and dropped."""
 
