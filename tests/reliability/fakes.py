@@ -20,6 +20,7 @@ class ScriptedChat(BaseChatModel):
     script: list[Any]
     when: dict[str, Any] = Field(default_factory=dict)  # a substring of the conversation → the item
     calls: list[list[BaseMessage]] = Field(default_factory=list)
+    kwargs_seen: list[dict[str, Any]] = Field(default_factory=list)  # what each call was offered (tools?)
     position: int = 0
 
     @property
@@ -36,8 +37,11 @@ class ScriptedChat(BaseChatModel):
         else:
             item = self.script[min(self.position, len(self.script) - 1)]
             self.position += 1
+        self.kwargs_seen.append(dict(kwargs))
         if isinstance(item, BaseException):
             raise item
+        if isinstance(item, AIMessage):  # e.g. one that asks for tool calls
+            return ChatResult(generations=[ChatGeneration(message=item)])
         text = item if isinstance(item, str) else json.dumps(item)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 

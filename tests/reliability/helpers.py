@@ -93,8 +93,8 @@ def scripted_server(replies: list[Reply] | dict[str, list[Reply]], *, max_reques
     """
     log = ServerLog()
     lock = threading.Lock()
-    queues: dict[str, list[Reply]] = (
-        {k: list(v) for k, v in replies.items()} if isinstance(replies, dict) else {"": list(replies)})
+    # A dict is used as it is (the caller may fill it once the URL is known); its lists are consumed.
+    queues: dict[str, list[Reply]] = replies if isinstance(replies, dict) else {"": list(replies)}
 
     def next_reply(path: str) -> Reply:
         key = next((k for k in queues if k and path.startswith(k)), "")
