@@ -25,7 +25,7 @@ from tui.screens.ask import AskScreen
 from tui.screens.jobs import split_ingest_request
 from tui.screens.library import LibraryScreen
 from tui.screens.paper import PaperScreen
-from tui.screens.quiz import QuizScreen
+from tui.screens.quiz import RATING_NAMES, QuizScreen, parse_rating
 from tui.screens.topics_dialog import parse_topic_number
 from tui.services import Answer
 
@@ -119,14 +119,18 @@ async def test_quiz_session_grades_and_shows_the_source_passage(services: Servic
         await app.workers.wait_for_complete()
         await pilot.pause()
         result = str(screen.query_one("#quiz-result", Static).render())
-        assert "right" in result and "next review" in result
+        assert "right" in result and "expected" in result
         source = str(screen.query_one("#quiz-source", Static).render())
         assert "five core technical challenges" in source and "p. 2" in source
         reviews_before = services.db.scalar("SELECT COUNT(*) FROM reviews")
-        await pilot.press("enter")  # next card
+        await pilot.press("e", "enter")  # recall rated easy: saved, and the next card comes
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.index == 1
-        assert services.db.scalar("SELECT COUNT(*) FROM reviews") == reviews_before
+        assert "rated easy" in str(screen.query_one("#quiz-status", Static).render())
+        rows = services.db.query("SELECT rating, correct FROM reviews ORDER BY id DESC LIMIT 1")
+        assert services.db.scalar("SELECT COUNT(*) FROM reviews") == reviews_before + 1
+        assert (rows[0]["rating"], rows[0]["correct"]) == (4, 1)
 
 
 @pytest.mark.anyio
@@ -257,6 +261,20 @@ def test_topic_number_parser_rejects_the_rest_with_a_reason(text: str) -> None:
 @given(st.lists(st.from_regex(r"2[0-9]{3}\.[0-9]{5}(v[1-9])?", fullmatch=True), min_size=1, max_size=4))
 def test_ingest_request_of_arxiv_ids_is_a_list_of_ids(ids: list[str]) -> None:
     assert split_ingest_request(" ".join(ids)) == (ids, "")
+
+
+@given(st.sampled_from(["a", "h", "g", "e", "A", " g ", "1", "4", "good", "Easy", ""]), st.integers(1, 4))
+def test_recall_rating_parser(text: str, suggested: int) -> None:
+    rating = parse_rating(text, suggested)
+    assert rating in RATING_NAMES
+    if not text.strip():
+        assert rating == suggested
+
+
+@given(st.text(min_size=1).filter(lambda t: t.strip().lower() not in {"a", "h", "g", "e", "1", "2", "3", "4",
+                                                                       "again", "hard", "good", "easy", ""}))
+def test_recall_rating_parser_refuses_anything_else(text: str) -> None:
+    assert parse_rating(text, 3) is None
 
 
 def test_ingest_request_with_words_is_a_query() -> None:

@@ -108,6 +108,10 @@ class CannedQuiz:
     def session(self, topic: int | None, paper_id: str | None) -> list[QuizCard]:
         return list(self.cards)
 
-    def answer(self, card: QuizCard, given: str) -> QuizResult:
-        return QuizResult(correct=given == "fusion", expected="fusion", feedback="right." if given == "fusion"
-                          else "the answer is: fusion", next_due="2026-12-01 10:00")
+    def grade(self, card: QuizCard, given: str) -> QuizResult:
+        right = given == "fusion"
+        return QuizResult(correct=right, expected="fusion", feedback="right." if right else "the answer is: fusion",
+                          suggested_rating=3 if right else 1)
+
+    def review(self, card: QuizCard, given: str, rating: int) -> str:
+        return "2026-12-01 10:00"

@@ -69,7 +69,7 @@ class QuizResult:
     correct: bool
     expected: str
     feedback: str = ""
-    next_due: str = ""
+    suggested_rating: int = 3  # 1 again, 2 hard, 3 good, 4 easy
 
 
 class QuizPort(Protocol):
@@ -77,8 +77,12 @@ class QuizPort(Protocol):
         """The cards of one session: due ones first, then new ones (generating them if needed)."""
         ...
 
-    def answer(self, card: QuizCard, given: str) -> QuizResult:
-        """Grade an answer and schedule the card's next review."""
+    def grade(self, card: QuizCard, given: str) -> QuizResult:
+        """Grade an answer; nothing is recorded yet."""
+        ...
+
+    def review(self, card: QuizCard, given: str, rating: int) -> str:
+        """Record the answer with the learner's recall rating; returns when the card is due next."""
         ...
 
 

@@ -7,7 +7,7 @@ or the LLM) on its first call, which the screens make from worker threads.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kb import papers
@@ -19,6 +19,7 @@ HOLDER_TUI = "paperplan tui"
 
 if TYPE_CHECKING:
     from agent.ask import Chat
+    from agent.quiz import Grade
     from kb.cards import Card
 
 
@@ -57,12 +58,14 @@ class AskAdapter:
 
 
 class QuizAdapter:
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, now: Callable[[], datetime]) -> None:
         self.svc = svc
+        self.now = now
         self.cards: dict[str, Card] = {}
+        self.grades: dict[str, Grade] = {}
 
     def session(self, topic: int | None, paper_id: str | None) -> list[QuizCard]:
-        quiz, now = self.svc.quiz, datetime.now().astimezone()
+        quiz, now = self.svc.quiz, self.now()
         cards = quiz.session(now, topic=topic, paper_id=paper_id)
         if not cards and paper_id:  # "quiz me on this": make the paper's cards first
             quiz.generate_for_papers([paper_id])
@@ -75,11 +78,15 @@ class QuizAdapter:
                          section=c.section, pages=_pages(c.page_first, c.page_last), source_quote=c.source_quote)
                 for c in cards]
 
-    def answer(self, card: QuizCard, given: str) -> QuizResult:
-        answered = self.svc.quiz.answer(self.cards[card.id], given, datetime.now().astimezone())
-        return QuizResult(correct=answered.grade.correct, expected=answered.card.answer,
-                          feedback=answered.grade.explanation,
-                          next_due=answered.next_due.astimezone().strftime("%Y-%m-%d %H:%M"))
+    def grade(self, card: QuizCard, given: str) -> QuizResult:
+        grade = self.svc.quiz.grade(self.cards[card.id], given)
+        self.grades[card.id] = grade
+        return QuizResult(correct=grade.correct, expected=self.cards[card.id].answer, feedback=grade.explanation,
+                          suggested_rating=grade.suggested_rating)
+
+    def review(self, card: QuizCard, given: str, rating: int) -> str:
+        answered = self.svc.quiz.review(self.cards[card.id], given, self.grades.pop(card.id), rating, self.now())
+        return answered.next_due.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 class NotesAdapter:
@@ -159,13 +166,12 @@ def recommend_now(svc: Services, now: datetime) -> int:
 
 def tui_services(svc: Services, now: Callable[[], datetime] | None = None) -> TuiServices:
     """Every capability that exists in this build, wired lazily."""
-    extra: dict[str, Any] = {"now": now} if now else {}
+    clock = now or (lambda: datetime.now(UTC))
     return TuiServices(
         plan=svc.plan, db=svc.db, data_dir=svc.paths.root, start_date=svc.settings.plan.start_date,
-        warm_up=lambda: warm_up(svc), ask=AskAdapter(svc), quiz=QuizAdapter(svc),
+        now=clock, warm_up=lambda: warm_up(svc), ask=AskAdapter(svc), quiz=QuizAdapter(svc, clock),
         recommend=lambda moment: recommend_now(svc, moment), notes=NotesAdapter(svc), topics=TopicsAdapter(svc),
         ingest=lambda ids, query, progress: ingest_now(svc, ids, query, progress),
-        **extra,
     )
 
 

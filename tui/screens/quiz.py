@@ -17,6 +17,20 @@ from tui.widgets.area_bar import AreaBar
 from tui.widgets.unavailable import Unavailable
 
 LETTERS = "ABCDEFGH"
+RATING_KEYS = {"a": 1, "h": 2, "g": 3, "e": 4}
+RATING_NAMES = {1: "again", 2: "hard", 3: "good", 4: "easy"}
+
+
+def parse_rating(text: str, suggested: int) -> int | None:
+    """'' → the suggestion; a/h/g/e (or 1-4, or the word) → 1-4; anything else → None."""
+    word = text.strip().lower()
+    if not word:
+        return suggested
+    if word in RATING_KEYS:
+        return RATING_KEYS[word]
+    if word in ("1", "2", "3", "4"):
+        return int(word)
+    return next((n for n, name in RATING_NAMES.items() if name == word), None)
 
 
 def resolve_choice(card: QuizCard, given: str) -> str:
@@ -37,7 +51,8 @@ class QuizScreen(PaperplanScreen):
         self.cards: list[QuizCard] = []
         self.index = 0
         self.right = 0
-        self.answered = False
+        self.result: QuizResult | None = None  # the current card's grade, once answered
+        self.given = ""
         # The session to start when the screen is next shown: due cards, unless a topic or
         # paper was asked for (see `request`).
         self.pending: tuple[int | None, str | None] | None = (None, None)
@@ -54,6 +69,7 @@ class QuizScreen(PaperplanScreen):
             yield Input(placeholder="Your answer (a letter for multiple choice), then Enter", id="answer")
             yield Static("", id="quiz-result")
             yield Static("", id="quiz-source", classes="panel")
+            yield Static("", id="quiz-status")
         yield Footer()
 
     def on_screen_resume(self) -> None:
@@ -75,7 +91,7 @@ class QuizScreen(PaperplanScreen):
         if self.services.quiz is None:
             return
         self.topic, self.paper_id = topic, paper_id
-        self.cards, self.index, self.right, self.answered = [], 0, 0, False
+        self.cards, self.index, self.right, self.result = [], 0, 0, None
         scope = "cards due today"
         if paper_id:
             scope = f"paper {paper_id}"
@@ -111,7 +127,7 @@ class QuizScreen(PaperplanScreen):
         answer = self.query_one("#answer", Input)
         self.query_one("#quiz-result", Static).update("")
         self.query_one("#quiz-source", Static).display = False
-        self.answered = False
+        self.result = None
         if self.index >= len(self.cards):
             card_view.update(Text(
                 f"Session done: {self.right} of {len(self.cards)} right." if self.cards
@@ -127,35 +143,59 @@ class QuizScreen(PaperplanScreen):
             text.append(f"\n  {letter}. {option}")
         card_view.update(text)
         answer.display = True
+        answer.disabled = False
         answer.value = ""
         answer.placeholder = "Your answer (a letter for multiple choice), then Enter"
         answer.focus()
 
     @on(Input.Submitted, "#answer")
     def _submitted(self, event: Input.Submitted) -> None:
-        if self.index >= len(self.cards):
-            return
-        if self.answered:  # Enter again moves on
-            self.index += 1
-            self._show_card()
-            return
-        if not event.value.strip():
+        if self.index >= len(self.cards) or (self.result is None and not event.value.strip()):
             return
         card = self.cards[self.index]
+        if self.result is None:
+            self.given = resolve_choice(card, event.value)
+            event.input.disabled = True
+            self._grade(card, self.given)
+            return
+        rating = parse_rating(event.value, self.result.suggested_rating)
+        if rating is None:
+            self.notify(f"{event.value.strip()!r} is not a rating: a again, h hard, g good, e easy",
+                        severity="warning")
+            event.input.value = ""
+            return
         event.input.disabled = True
-        self._grade(card, resolve_choice(card, event.value))
+        self._review(card, self.given, rating)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="quiz")
     def _grade(self, card: QuizCard, given: str) -> None:
         port = self.services.quiz
         assert port is not None
         try:
-            result = port.answer(card, given)
+            result = port.grade(card, given)
         except Exception as exc:
             self.app.call_from_thread(self._enable_answer)
             notify_error(self.app, exc, f"grading card {card.id}")
             return
         self.app.call_from_thread(self._show_result, card, result)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="quiz")
+    def _review(self, card: QuizCard, given: str, rating: int) -> None:
+        port = self.services.quiz
+        assert port is not None
+        try:
+            next_due = port.review(card, given, rating)
+        except Exception as exc:
+            self.app.call_from_thread(self._enable_answer)
+            notify_error(self.app, exc, f"saving the review of card {card.id}")
+            return
+        self.app.call_from_thread(self._reviewed, rating, next_due)
+
+    def _reviewed(self, rating: int, next_due: str) -> None:
+        self.query_one("#quiz-status", Static).update(
+            f"saved: card {self.index + 1} rated {RATING_NAMES[rating]}, next review {next_due}")
+        self.index += 1
+        self._show_card()
 
     def _enable_answer(self) -> None:
         answer = self.query_one("#answer", Input)
@@ -163,15 +203,13 @@ class QuizScreen(PaperplanScreen):
         answer.focus()
 
     def _show_result(self, card: QuizCard, result: QuizResult) -> None:
-        self.answered = True
+        self.result = result
         self.right += int(result.correct)
         verdict = Text().append("✓ right" if result.correct else "✗ not quite",
                                 style="bold green" if result.correct else "bold red")
         verdict.append(f"\nexpected: {result.expected}")
         if result.feedback:
             verdict.append(f"\n{result.feedback}", style="italic")
-        if result.next_due:
-            verdict.append(f"\nnext review: {result.next_due}", style="dim")
         self.query_one("#quiz-result", Static).update(verdict)
         source = self.query_one("#quiz-source", Static)
         if card.source_quote:
@@ -181,5 +219,6 @@ class QuizScreen(PaperplanScreen):
         answer = self.query_one("#answer", Input)
         answer.disabled = False
         answer.value = ""
-        answer.placeholder = "Enter for the next card"
+        answer.placeholder = (f"How well did you recall it? a again · h hard · g good · e easy "
+                              f"(Enter: {RATING_NAMES[result.suggested_rating]})")
         answer.focus()

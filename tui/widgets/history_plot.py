@@ -26,7 +26,7 @@ class HistoryPlot(PlotextPlot):
             return
         xs = [float(i) for i in range(len(days))]
         labels = [d.day.strftime("%m-%d") for d in days]
-        step = max(1, len(days) // 6)
+        step = max(1, len(days) // 4)  # few labels: plotext drops colliding ones unpredictably
         reviewed = [(x, d) for x, d in zip(xs, days, strict=True) if d.reviews]
         plt.bar([x for x, _ in reviewed], [d.reviews for _, d in reviewed], color="blue", width=0.4,
                 label="reviews")
