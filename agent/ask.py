@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kb import papers
-from kb.retrieval import STOPWORDS, Hit, Retriever, Scope, has_cjk, tokenize
+from kb.retrieval import STOPWORDS, Hit, Retriever, Scope, has_cjk, terms, tokenize
 from kb.types import Passage
 
 log = logging.getLogger(__name__)
@@ -290,17 +290,17 @@ class Asker:
         english = self.retriever.english_query(question)
         if english != question:
             queries = [english, question]
-        term_sets = [[t for t in dict.fromkeys(tokenize(q)) if t not in STOPWORDS] for q in queries]
-        idf = self.retriever.lexical.idf([t for terms in term_sets for t in terms])
+        term_sets = [list(dict.fromkeys(terms(q))) for q in queries]
+        idf = self.retriever.lexical.idf([t for words in term_sets for t in words])
         ceiling = max(idf.values(), default=1.0) or 1.0
         kept = []
         for hit in hits:
-            tokens = set(tokenize(f"{hit.passage.chunk.section} {hit.passage.chunk.text}"))
+            tokens = set(terms(f"{hit.passage.chunk.section} {hit.passage.chunk.text}"))
             coverage = 0.0
-            for terms in term_sets:
-                total = sum(idf[t] or ceiling for t in terms)
+            for words in term_sets:
+                total = sum(idf[t] or ceiling for t in words)
                 if total:
-                    coverage = max(coverage, sum(idf[t] for t in terms if t in tokens) / total)
+                    coverage = max(coverage, sum(idf[t] for t in words if t in tokens) / total)
             if coverage >= MIN_COVERAGE or (hit.dense or 0.0) >= MIN_DENSE:
                 kept.append(hit)
         return kept

@@ -122,3 +122,18 @@ def test_tokens_are_lowercase_and_never_stopwords(text: str) -> None:
 @given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=100))
 def test_english_questions_are_searched_as_written(text: str) -> None:
     assert render_english(text, {"融合": "fusion"}) == text
+
+
+def test_reference_lists_are_never_returned(services: Services) -> None:
+    seed(services)
+    refs = Chunk("2501.10120", 500, "references", "[12] Zebrafish optogenetics survey. Nature 2020.", section="References")
+    services.kb.index_chunks("2501.10120", [refs])
+    assert all(p.chunk.kind != "references" for p in services.retriever.search("zebrafish optogenetics", k=10))
+
+
+def test_a_phrase_in_the_question_beats_its_words_scattered(services: Services) -> None:
+    seed(services)
+    add_paper(services, "2402.00003", "Scattered", ["The dimension was critical; the upper bound of the lattice is loose."])
+    add_paper(services, "2402.00004", "Phrase", ["We find d = 2 is the upper critical dimension of the theory."])
+    top = services.retriever.search_hits("upper critical dimension", k=2)
+    assert top[0].passage.chunk.paper_id == "2402.00004"
