@@ -71,8 +71,8 @@ class Weights:
     difficulty: float = 0.15  # surveys for topics found too hard, frontier for too easy
     repeat_penalty: float = 0.1  # per earlier week it was proposed and left unread
     strong_topic: float = 0.6  # strength from which a topic counts as strong
-    mmr_lambda: float = 0.7  # 1: score only; 0: diversity only
-    duplicate_cosine: float = 0.92  # a candidate this close to a pick is the same thing said again
+    mmr_lambda: float = 0.85  # 1: score only; 0: diversity only
+    duplicate_cosine: float = 0.88  # a candidate this close to a pick is the same thing said again
 
 
 @dataclass
@@ -192,10 +192,10 @@ def topic_order_weight(topic: TopicProgress, progress: Progress) -> float:
     steps = abs(order.index(topic.number) - order.index(progress.current_topic))
     distance = topic.stage - progress.current_stage
     if distance == 0:
-        return (0.5 if topic.project_done else 0.75) - 0.02 * steps
+        return 0.75 - 0.02 * steps
     if distance < 0:
-        return 0.25  # a passed stage: worth a review, not a priority
-    return 0.35 * 0.5 ** (distance - 1) - 0.01 * steps
+        return 0.2  # a passed stage: worth a review, not a priority
+    return 0.3 * 0.5 ** (distance - 1) - 0.01 * steps
 
 
 def topic_need(topic: TopicProgress, progress: Progress) -> float:

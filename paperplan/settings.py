@@ -142,7 +142,7 @@ class QuizSettings(Section):
 class RecommendSettings(Section):
     per_week: int = 2
     """Papers proposed each week (the plan asks for 1-2 a week)."""
-    mmr_lambda: float = 0.7
+    mmr_lambda: float = 0.85
     """Balance between need and variety when choosing picks: 1 ranks by need alone, lower
     values keep two picks from saying the same thing."""
     novelty_days: int = 180
