@@ -363,6 +363,7 @@ class GenerationReport:
     cards: list[Card] = field(default_factory=list)  # stored, checked cards
     dropped: list[Dropped] = field(default_factory=list)
     papers_without_text: list[str] = field(default_factory=list)
+    timeouts: int = 0  # calls that ran out of llm.timeout_s (not counted as drafts)
 
     @property
     def pass_share(self) -> float:
@@ -372,7 +373,7 @@ class GenerationReport:
     def to_dict(self) -> dict:
         return {"requested": self.requested, "stored": len(self.cards), "drafts": self.drafts,
                 "drafts_passed": self.drafts_passed, "pass_share": round(self.pass_share, 3),
-                "regenerated": self.regenerated, "dropped": [d.__dict__ for d in self.dropped],
+                "regenerated": self.regenerated, "timeouts": self.timeouts, "dropped": [d.__dict__ for d in self.dropped],
                 "papers_without_text": self.papers_without_text}
 
 
@@ -390,7 +391,13 @@ def draft_card(llm: LLM, job: CardJob, feedback: str = "") -> BaseModel:
 
 def generate_cards(kb: KnowledgeBase, llm: LLM, jobs: Sequence[CardJob], checks: CardChecks | None = None,
                    progress: Callable[[int, int], None] | None = None) -> GenerationReport:
-    """Draft, check, regenerate once on failure, and store the cards that pass."""
+    """Draft, check, regenerate once on failure, and store the cards that pass.
+
+    Junk output costs one card; a timeout drops that card without a second try (it would
+    time out again); any other model failure (no model file, no server) stops the run.
+    """
+    from agent.llm import LLMOutputError, LLMTimeout  # langchain: loaded only when generating
+
     checker = CardChecker(kb, llm, checks)
     report = GenerationReport(requested=len(jobs))
     for done, job in enumerate(jobs, 1):
@@ -402,7 +409,11 @@ def generate_cards(kb: KnowledgeBase, llm: LLM, jobs: Sequence[CardJob], checks:
                 draft = draft_card(llm, job, feedback)
                 result = checker.check(build_card(job.card_type, draft, job.chunk, job.topic, checker.checks),
                                        job.chunk)
-            except PaperplanError as exc:  # junk output twice, a timeout: this card only
+            except LLMTimeout as exc:
+                report.timeouts += 1
+                feedback = f"the model timed out: {exc}"
+                break
+            except LLMOutputError as exc:
                 result = CheckResult(None, [f"no valid draft: {exc}"])
             report.drafts += 1
             if result.ok:

@@ -218,3 +218,39 @@ def test_a_passage_telling_the_grader_to_pass_everything_changes_no_grade(servic
 @pytest.mark.parametrize("given", ["", "b)", "e"])
 def test_an_unusable_mcq_answer_is_just_wrong(services: Services, given: str) -> None:
     assert not grade_answer(mcq_card(), given, services.embedder).correct
+
+
+def test_a_short_answer_with_the_wrong_number_is_wrong_however_similar(services: Services) -> None:
+    card = Card(type="short", question="How many pairs?", answer="400 million image-text pairs", paper_id="p")
+    grade = grade_answer(card, "1.2 million image-text pairs", services.embedder, None, 0.1)
+    assert not grade.correct and "numbers differ" in grade.explanation
+    assert grade_answer(card, "400 million pairs of images and texts", services.embedder, None, 0.45).correct
+
+
+class FailingChat(FakeListChatModel):
+    """A chat model that fails the way a provider does."""
+
+    error: str = "timeout"
+
+    def _call(self, *args: object, **kwargs: object) -> str:
+        if self.error == "timeout":
+            raise TimeoutError("no answer within 180 s")
+        raise ConnectionError("connection refused")
+
+
+def test_a_timeout_drops_that_card_without_a_second_slow_try(services: Services) -> None:
+    chunk = add_paper(services)
+    llm = LLM(FailingChat(responses=[""], error="timeout"), provider="fake", model="fake", capable=False)
+    report = generate_cards(services.kb, llm, [CardJob(chunk, "short"), CardJob(chunk, "mcq")])
+    assert report.cards == [] and report.timeouts == 2 and report.regenerated == 0
+    assert "timed out" in report.dropped[0].reasons[0]
+
+
+def test_an_unreachable_model_stops_the_run_with_a_clear_error(services: Services) -> None:
+    from agent.llm import LLMError
+
+    chunk = add_paper(services)
+    llm = LLM(FailingChat(responses=[""], error="down"), provider="fake", model="fake", capable=False)
+    with pytest.raises(LLMError, match="cannot reach"):
+        generate_cards(services.kb, llm, [CardJob(chunk, "short")])
+    assert cards.list_cards(services.db) == []
