@@ -316,3 +316,15 @@ async def test_ingest_from_the_jobs_screen_shows_progress_and_lands_in_the_libra
         assert kb_papers.get_paper(svc.db, "1605.08386") is not None
     finally:
         server.close()
+
+
+@pytest.mark.anyio
+async def test_an_empty_knowledge_base_says_what_to_run(tmp_path: Path) -> None:
+    from kb.db import Database
+    from kb.plan import load_plan
+    from tui.services import TuiServices
+
+    app = build_app(TuiServices(plan=load_plan(), db=Database(tmp_path / "paperplan.db"), data_dir=tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert any("paperplan init" in n.message for n in app._notifications)

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tui.screens.ask import AskScreen
+from tui.screens.base import notify_error
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.jobs import JobsScreen
@@ -51,6 +52,16 @@ class PaperplanApp(App[None]):
         super().__init__()
         self.services = services
         self.sub_title = services.plan.title
+
+    def on_mount(self) -> None:
+        try:
+            empty = not self.services.db.scalar("SELECT COUNT(*) FROM papers")
+        except Exception as exc:  # a broken database is named, not a crash
+            notify_error(self, exc, "opening the knowledge base")
+            return
+        if empty:
+            self.notify("The knowledge base has no papers yet: run `paperplan init` (make run does it), "
+                        "then ingest from Jobs (F7).", severity="warning", timeout=15, markup=False)
 
     # -- navigation used by the screens --------------------------------------------------
 
