@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from kb.errors import PaperplanError
 
@@ -94,15 +94,24 @@ class LLM:
         """One named error for the many exception types providers raise."""
         if isinstance(exc, PaperplanError):
             return exc
-        text = f"{type(exc).__name__}: {exc}"
+        said = self._redact(str(exc))  # some servers echo the API key in their error
+        text = f"{type(exc).__name__}: {said}"
         if isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower() or "timed out" in text.lower():
-            return LLMTimeout(f"{self.name} timed out: {exc}")
+            return LLMTimeout(f"{self.name} timed out: {said}")
         if "connect" in text.lower() or isinstance(exc, ConnectionError):
             where = self.endpoint or self.provider
-            return LLMError(f"cannot reach {where} for {self.name}: {exc}",
+            return LLMError(f"cannot reach {where} for {self.name}: {said}",
                             hint="start the server (e.g. `ollama serve`) or fix llm.base_url; "
                                  "llm.provider = \"embedded\" needs no server")
         return LLMError(f"{self.name} failed: {text}")
+
+    def _redact(self, text: str) -> str:
+        """`text` without the chat model's secrets (its API key), so no error can print them."""
+        for name in type(self.chat).model_fields:
+            value = getattr(self.chat, name, None)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                text = text.replace(value.get_secret_value(), "***")
+        return text
 
     def structured(self, schema: type[T], system: str, user: str) -> T:
         """Call with the output forced to `schema`; validate; retry once with the error."""

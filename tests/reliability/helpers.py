@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,12 +69,14 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     stall_s: float = 0.0
+    answer: Callable[[bytes], tuple[int, dict[str, str], bytes]] | None = None  # request body → reply
 
 
 @dataclass
 class ServerLog:
     paths: list[str] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
 
 
 def free_port() -> int:
@@ -118,9 +120,13 @@ def scripted_server(replies: list[Reply] | dict[str, list[Reply]], *, max_reques
         do_POST = do_GET
 
         def _answer(self, reply: Reply) -> None:
+            body = b""
             if self.command == "POST":
-                length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                log.bodies.append(body)
+            if reply.answer is not None:
+                status, headers, data = reply.answer(body)
+                reply = Reply("ok", data, status=status, headers=headers)
             if reply.kind == "stall":
                 time.sleep(min(reply.stall_s, max_seconds))
                 self.close_connection = True
