@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha25
 # roughly halves the build. pip caches the built wheel, so this is paid once per machine.
 LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF
 
-.PHONY: setup run test lint eval bench clean-venv
+.PHONY: setup run test lint eval bench reliability clean-venv
 
 setup: $(STAMP)
 
@@ -37,6 +37,11 @@ eval: setup
 
 bench: setup
 	$(PY) -m bench.bench
+
+# Crash (>= 50 SIGKILLs), faults, bad input (hypothesis + atheris), concurrency, untrusted
+# papers, secrets: prints the figures and writes bench/results/reliability-*.json (< 15 min).
+reliability: setup
+	$(PY) -m bench.reliability
 
 clean-venv:
 	rm -rf $(VENV)

@@ -244,9 +244,9 @@ def start_and_check(workload: str, work: Path, kills_so_far: int) -> dict[str, A
         pending = 0
     else:
         last: dict[str, int] = {}
-        for _, note_id, n in (a[:3] for a in acks if a[0] == "note"):
+        for _, note_id, token in (a[:3] for a in acks if a[0] == "note"):
             acked += 1
-            last[note_id] = int(n)
+            last[note_id] = int(token)
         for note_id, n in last.items():
             path = svc.notes.note_path(note_id)
             text = path.read_text(encoding="utf-8") if path.exists() else ""

@@ -6,6 +6,7 @@ Nothing here reaches the internet.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -15,6 +16,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+# Slow end-to-end proofs (many subprocesses, a Chroma server) run in `make reliability`,
+# which sets RELIABILITY_FULL=1; `make test` keeps the fast ones.
+full_only = pytest.mark.skipif(os.environ.get("RELIABILITY_FULL") != "1",
+                               reason="slow end-to-end proof: runs in `make reliability`")
 
 SHARED_ATOM = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "arxiv_atom"
 
@@ -216,7 +224,8 @@ def encrypted_pdf(path: Path) -> Path:
 
     doc = pymupdf.open()
     doc.new_page().insert_text((72, 72), "secret text", fontsize=12)
-    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="user-pass", owner_pw="owner-pass")
+    aes256 = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]
+    doc.save(path, encryption=aes256, user_pw="user-pass", owner_pw="owner-pass")
     doc.close()
     return path
 

@@ -18,9 +18,9 @@ from kb.fakes import HashEmbedder
 from paperplan.paths import DataPaths
 from paperplan.settings import Settings
 from paperplan.wiring import build_services
-from tests.reliability.helpers import free_port, text_pdf
+from tests.reliability.helpers import free_port, full_only, text_pdf
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, full_only]
 
 
 def start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
@@ -49,7 +49,7 @@ def test_chroma_server_going_away_is_named_and_repaired_when_it_returns(tmp_path
     url = f"http://127.0.0.1:{port}"
     server = start_chroma(tmp_path / "chroma-db", port)
     try:
-        settings = Settings(kb={"chroma_url": url}, ingest={"arxiv_api_url": "http://127.0.0.1:9/api/query"})
+        settings = Settings.model_validate({"kb": {"chroma_url": url}, "ingest": {"arxiv_api_url": "http://127.0.0.1:9/api/query"}})
         svc = build_services(settings, DataPaths(tmp_path / "data"), embedder=HashEmbedder())
         run_init(svc)
         pdfs = [text_pdf(tmp_path / f"paper-{i}.pdf", seed=i) for i in range(3)]

@@ -19,7 +19,7 @@ from kb.types import Paper, TopicAssignment
 from paperplan.paths import DataPaths
 from paperplan.settings import Settings
 from paperplan.wiring import build_services
-from tests.reliability.helpers import text_pdf
+from tests.reliability.helpers import full_only, text_pdf
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,6 +36,7 @@ def _child(role: str, tmp: Path) -> subprocess.Popen[str]:
                             env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@full_only
 def test_tui_manual_ingest_and_service_on_one_data_dir(tmp_path: Path) -> None:
     from paperplan.commands.setup import run_init
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from paperplan.settings import ConfigError, load_settings
-from tests.reliability.helpers import Reply, scripted_server
+from tests.reliability.helpers import Reply, full_only, scripted_server
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "sk-paperplan-FAKE-7f3a9c1e5b2d4680aa11"
@@ -48,6 +48,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
                           capture_output=True, text=True, timeout=300)
 
 
+@full_only
 def test_the_key_is_used_but_never_written_or_printed(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text('[llm]\nprovider = "openai"\nmodel = "gpt-fake"\n', encoding="utf-8")
     outputs: list[str] = []
