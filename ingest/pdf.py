@@ -536,18 +536,22 @@ class PdfParser:
         child.close()
         self._conn = parent
 
-    def parse(self, path: Path) -> ParsedPdf:
+    def warm(self) -> None:
+        """Start the worker now, so its start-up overlaps a download instead of a parse."""
         if self._process is None or not self._process.is_alive():
             self._start()
+
+    def parse(self, path: Path) -> ParsedPdf:
+        self.warm()
         self._conn.send(str(path))
         if not self._conn.poll(self.timeout_s):
             self.close()
             raise PdfTimeout(f"{path}: parsing took over {self.timeout_s:g} s and was abandoned")
         try:
             reply = self._conn.recv()
-        except EOFError as exc:  # the worker died (e.g. a crash inside the PDF library)
+        except (EOFError, OSError) as exc:  # the worker died (e.g. a crash inside the PDF library)
             self.close()
-            raise CorruptPdf(f"{path}: the PDF parser crashed on it") from exc
+            raise CorruptPdf(f"{path}: the PDF parser stopped while reading it") from exc
         if reply[0] == "ok":
             return reply[1]  # type: ignore[no-any-return]
         raise _ERRORS.get(reply[1], PdfError)(reply[2])

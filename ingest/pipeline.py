@@ -13,7 +13,7 @@ Promises:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -51,6 +51,7 @@ NEW_LISTINGS_SOURCE = "arxiv:new"
 NEW_LISTINGS_OVERLAP = timedelta(days=1)
 FIRST_RUN_LOOKBACK = timedelta(days=3)  # covers a weekend on the very first night
 FULLTEXT_KINDS = ("body", "caption", "references")
+FLUSH_CHUNKS = 512  # passages queued before they are embedded together (two full batches)
 
 
 @dataclass
@@ -116,6 +117,7 @@ class Ingestor:
         self.session = session or PoliteSession(config.timeout_s, config.request_interval_s)
         self.arxiv = ArxivSource(config.arxiv_api_url, self.session, config.page_size, config.max_retries)
         self._parser: PdfParser | None = None
+        self._pending: list[tuple[Paper, list[Chunk], Callable[[], None] | None]] = []
         self._reconciled = False
         self._plan_ids = {r.arxiv_id for r in plan.all_papers if r.arxiv_id}
 
@@ -311,8 +313,10 @@ class Ingestor:
             return report
         self.progress.start("download", len(todo))
         self.progress.start("parse", len(todo))
+        self.parser.warm()
         for paper in todo:
             self._fulltext_one(paper, report)
+        self._flush()
         return report
 
     def _fulltext_current(self, paper: Paper) -> bool:
@@ -350,23 +354,37 @@ class Ingestor:
             self.progress.advance("parse")
             return
         self.progress.advance("parse")
-        version = paper.version or parsed.version
-        self._index_fulltext(paper, parsed, version, dest)
-        report.record(paper.id, "updated" if was_indexed else "new")
+        outcome = "updated" if was_indexed else "new"
+        self._queue_fulltext(paper, parsed, paper.version or parsed.version, dest,
+                             done=lambda: report.record(paper.id, outcome))
 
-    def _index_fulltext(self, paper: Paper, parsed: ParsedPdf, version: int | None, pdf_path: Path,
-                        extra: Sequence[Chunk] = ()) -> int:
+    def _queue_fulltext(self, paper: Paper, parsed: ParsedPdf, version: int | None, pdf_path: Path,
+                        extra: Sequence[Chunk] = (), done: Callable[[], None] | None = None) -> int:
+        """Chunk a parsed PDF and queue it for indexing; `done` runs once it is in the KB."""
         chunks = [*extra, *chunk_pdf(paper.id, version, parsed)]
         stale = [k for k in FULLTEXT_KINDS if k not in {c.kind for c in chunks}]
         if stale:  # a kind the new version lacks must not keep the old version's chunks
             self.kb.delete_paper_chunks(paper.id, stale)
-        self._index({paper.id: chunks})
         if version and not paper.version:
             paper.version = version
         paper.pdf_path = str(pdf_path)
-        papers.upsert_paper(self.kb.db, paper)
-        papers.set_fulltext_state(self.kb.db, paper.id, "indexed")
+        self._pending.append((paper, chunks, done))
+        if sum(len(c) for _, c, _ in self._pending) >= FLUSH_CHUNKS:
+            self._flush()
         return len(chunks)
+
+    def _flush(self) -> None:
+        """Index the queued papers together: full embedding batches across papers are faster
+        than one paper at a time. Until then their state is 'pending', so a killed run redoes them."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        self._index({paper.id: chunks for paper, chunks, _ in pending})
+        for paper, _, done in pending:
+            papers.upsert_paper(self.kb.db, paper)
+            papers.set_fulltext_state(self.kb.db, paper.id, "indexed")
+            if done is not None:
+                done()
 
     # -- local PDFs -------------------------------------------------------------------------
 
@@ -375,6 +393,8 @@ class Ingestor:
         self.reconcile()
         report = AddReport()
         files = _expand(paths, report)
+        if files:
+            self.parser.warm()
         self.progress.start("parse", len(files))
         local: list[_LocalPdf] = []
         for path in files:
@@ -388,6 +408,7 @@ class Ingestor:
                 self._add_one(item, metadata.get(item.paper_id), report)
             except PdfError as exc:
                 report.failed.append({"path": str(item.path), "reason": str(exc)})
+        self._flush()
         return report
 
     def _read_local(self, path: Path, report: AddReport) -> _LocalPdf | None:
@@ -448,8 +469,9 @@ class Ingestor:
         stored = papers.get_paper(self.kb.db, item.paper_id)
         assert stored is not None
         extra = [abstract_chunk(stored)]
-        count = self._index_fulltext(stored, parsed, version, dest, extra=extra)
-        report.added.append({"id": item.paper_id, "title": stored.title, "pages": parsed.pages, "chunks": count})
+        entry = {"id": item.paper_id, "title": stored.title, "pages": parsed.pages, "chunks": 0}
+        entry["chunks"] = self._queue_fulltext(stored, parsed, version, dest, extra=extra,
+                                               done=lambda: report.added.append(entry))
 
     # -- feeds ------------------------------------------------------------------------------
 
