@@ -19,7 +19,7 @@ from kb.errors import PaperplanError
 from paperplan.commands.tui import tui_services
 from paperplan.wiring import Services
 from tests.test_retrieval import FUSION, seed
-from tests.tui_seed import MMML, NOW, seeded_services
+from tests.tui_seed import MMML, NOW, seed_database, seeded_services
 from tui.app import PaperplanApp, build_app
 from tui.screens.ask import AskScreen
 from tui.screens.jobs import split_ingest_request
@@ -35,6 +35,12 @@ SIZE = (120, 36)
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def seeded_app(services: Services) -> PaperplanApp:
+    """The real composition over the seeded KB (hash embedder, fixed clock)."""
+    seed_database(services.db, services.plan)
+    return build_app(tui_services(services, now=lambda: NOW))
 
 
 def test_first_frame_loads_no_model_runtime(tmp_path: Path) -> None:
@@ -102,10 +108,7 @@ async def test_ask_then_open_the_cited_passage(services: Services) -> None:
 
 @pytest.mark.anyio
 async def test_quiz_session_grades_and_shows_the_source_passage(services: Services) -> None:
-    from tests.tui_seed import seed_database
-
-    seed_database(services.db, services.plan)
-    app = build_app(tui_services(services, now=lambda: NOW))
+    app = seeded_app(services)
     async with app.run_test(size=SIZE) as pilot:
         app.quiz_on(topic=1)
         await pilot.pause()
@@ -135,10 +138,7 @@ async def test_quiz_session_grades_and_shows_the_source_passage(services: Servic
 
 @pytest.mark.anyio
 async def test_edit_a_note_and_find_it_on_disk(services: Services) -> None:
-    from tests.tui_seed import seed_database
-
-    seed_database(services.db, services.plan)
-    app = build_app(tui_services(services, now=lambda: NOW))
+    app = seeded_app(services)
     async with app.run_test(size=SIZE) as pilot:
         app.open_paper(MMML)
         await pilot.pause()
@@ -156,10 +156,7 @@ async def test_edit_a_note_and_find_it_on_disk(services: Services) -> None:
 
 @pytest.mark.anyio
 async def test_leaving_a_paper_saves_the_unsaved_note(services: Services) -> None:
-    from tests.tui_seed import seed_database
-
-    seed_database(services.db, services.plan)
-    app = build_app(tui_services(services, now=lambda: NOW))
+    app = seeded_app(services)
     async with app.run_test(size=SIZE) as pilot:
         app.open_paper(MMML)
         await pilot.pause()
