@@ -6,7 +6,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -65,8 +65,8 @@ def classify(
 
 @topics_app.command("map")
 def map_kb(
-    ids: list[str] = typer.Option(None, "--id", help="Only these papers (repeatable); default: every paper."),
-    json_output: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    ids: Annotated[list[str] | None, typer.Option("--id", help="Only these papers (repeatable); default: all.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Re-map papers of the knowledge base to topics (your confirmations are kept)."""
     from paperplan.cli import emit_json, services
