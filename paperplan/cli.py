@@ -143,6 +143,11 @@ for _command in (progress_commands.progress, progress_commands.read, progress_co
     app.command()(_command)
 app.add_typer(progress_commands.project_app, name="project")
 
+from paperplan.commands import service as service_commands  # noqa: E402
+
+app.command()(service_commands.serve)
+app.add_typer(service_commands.jobs_app, name="jobs")
+
 
 from paperplan.commands.llm import llm_app  # noqa: E402
 from paperplan.commands.topics import topics_app  # noqa: E402

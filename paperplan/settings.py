@@ -159,6 +159,13 @@ class ServiceSettings(Section):
     """IANA time zone for the schedules; empty means the machine's."""
     misfire_grace_s: int = 21600
     """A run missed by less than this (machine asleep, service down) still runs once on start."""
+    cards_max_papers: int = 10
+    """At most this many papers marked read get quiz cards in one nightly run; the rest wait
+    for the next night (card generation runs the LLM, which is slow on a small machine)."""
+    log_max_kb: int = 1024
+    """The service log (logs/paperplan.log in the data dir) rolls over at this size."""
+    log_backups: int = 5
+    """Rolled-over logs kept (paperplan.log.1 … .N)."""
 
 
 class Settings(BaseSettings):
