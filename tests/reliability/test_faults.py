@@ -211,6 +211,14 @@ def test_card_generation_drops_the_faulty_card_and_goes_on(fault: str, services:
     second = _paper_chunk(services, "2103.00021")
     # Every call about the first paper faults; the second paper's draft is good.
     llm, _chat = scripted_llm(GOOD_SHORT, when={"FAULTY PAPER": LLM_FAULTS[fault]})
+    if fault == "connection-refused":
+        # No model to talk to: every later card would fail the same way, so the run stops with
+        # the named error, keeping the cards already made.
+        with pytest.raises(LLMError, match="fake:scripted"):
+            generate_cards(services.kb, llm, [CardJob(second, "short", 1, "CLIP"),
+                                              CardJob(first, "short", 1, "FAULTY PAPER")])
+        assert [c.paper_id for c in cards.list_cards(services.db)] == ["2103.00021"]
+        return
     report = generate_cards(services.kb, llm, [CardJob(first, "short", 1, "FAULTY PAPER"),
                                                CardJob(second, "short", 1, "CLIP")])
     assert [c.paper_id for c in report.cards] == ["2103.00021"]
