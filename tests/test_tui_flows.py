@@ -292,8 +292,10 @@ async def test_ingest_from_the_jobs_screen_shows_progress_and_lands_in_the_libra
                                     "allowed_pdf_hosts": []})  # type: ignore[arg-type]
         svc = build_services(settings, DataPaths(tmp_path / "data"), embedder=HashEmbedder())
         from kb import papers as kb_papers
+        from paperplan.commands.tui import start_process_helpers
 
         kb_papers.sync_topics(svc.db, svc.plan)
+        start_process_helpers()  # as `paperplan tui` does before the app takes the terminal
         seen: list[str] = []
         app = build_app(tui_services(svc, now=lambda: NOW))
         async with app.run_test(size=SIZE) as pilot:

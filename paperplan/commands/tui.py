@@ -175,8 +175,23 @@ def tui_services(svc: Services, now: Callable[[], datetime] | None = None) -> Tu
     )
 
 
+def start_process_helpers() -> None:
+    """Start multiprocessing's resource tracker while sys.stderr is still the terminal.
+
+    The PDF parser runs in a spawned worker process, and spawning first starts the resource
+    tracker, handing it sys.stderr's file descriptor. Inside the app sys.stderr is Textual's
+    print capture (fileno -1), so a first ingest started from the Jobs screen would fail
+    with "bad value(s) in fds_to_keep". Started here, before the app takes the terminal, the
+    tracker is already running when ingest needs it.
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+
+
 def run_tui(svc: Services) -> None:
     from tui.app import build_app
 
+    start_process_helpers()
     build_app(tui_services(svc)).run()
 
