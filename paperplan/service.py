@@ -3,9 +3,10 @@
 `Service` runs a BackgroundScheduler whose jobs live in a persistent SQLAlchemy job store
 (`scheduler.db` in the data dir), so the next run time survives a restart:
 
-- a run missed while the machine slept or the service was down is caught up once on start,
-  not once per missed night (coalesce), if it was missed by less than
-  `service.misfire_grace_s`; otherwise it is skipped and the next slot is kept;
+- a run missed while the machine slept or the service was down is caught up once (on
+  start, or within a minute of waking), not once per missed night (coalesce), if it was
+  missed by less than `service.misfire_grace_s`; otherwise it is skipped and the next
+  slot is kept;
 - one job at a time (a single worker thread, max one instance per job);
 - a failing job is logged with its reason and recorded in the KB's `runs` table by the job
   itself; the scheduler just carries on to the job's next slot;
@@ -41,6 +42,7 @@ from kb.errors import PaperplanError
 log = logging.getLogger("paperplan.service")
 
 JOBSTORE_FILE = "scheduler.db"
+MAX_SLEEP_S = 60.0  # the scheduler looks at the clock at least this often (see _Scheduler)
 # APScheduler stores a textual reference to this function with the job's id as argument:
 # the function must stay importable under this name for stored jobs to keep working.
 JOB_FUNC = "paperplan.service:run_scheduled"
@@ -55,15 +57,21 @@ class ServiceError(PaperplanError):
 
 
 class _Scheduler(BackgroundScheduler):
-    """APScheduler 3 makes one more pass over the job store after `shutdown()` has stopped the
-    executor: a run due at that moment fails to submit but is still marked done, so it is
-    neither run nor caught up on the next start. No pass once stopped."""
+    """Two fixes to APScheduler 3's loop.
+
+    - It sleeps until the next run on the monotonic clock, which stands still while the
+      machine is suspended: a laptop asleep at 02:30 would wake and wait hours more, past
+      the misfire grace. Waking at least every minute catches the missed run up instead.
+    - It makes one more pass over the job store after `shutdown()` has stopped the
+      executor: a run due at that moment fails to submit but is still marked done, so it is
+      neither run nor caught up on the next start. No pass once stopped.
+    """
 
     def _process_jobs(self) -> float | None:
         if self.state == STATE_STOPPED:
             return None
-        result: float | None = super()._process_jobs()
-        return result
+        wait: float | None = super()._process_jobs()
+        return MAX_SLEEP_S if wait is None else min(wait, MAX_SLEEP_S)
 
 
 class WallClockCronTrigger(CronTrigger):
