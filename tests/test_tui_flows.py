@@ -68,11 +68,16 @@ def test_paperplan_without_arguments_opens_the_app(monkeypatch: pytest.MonkeyPat
 
     from paperplan import cli
 
+    from paperplan.commands import tui as tui_command
+
     opened: list[PaperplanApp] = []
+    logs: list[Path] = []
     monkeypatch.setattr(PaperplanApp, "run", lambda self: opened.append(self))
+    monkeypatch.setattr(tui_command, "log_to_file", logs.append)  # keep pytest's own log handlers
     result = CliRunner().invoke(cli.app, [])
     assert result.exit_code == 0, result.output
     assert len(opened) == 1 and opened[0].services.ask is not None and opened[0].services.notes is not None
+    assert logs and logs[0].name == "tui.log" and logs[0].parent.name == "logs"  # not over the screen
 
 
 @pytest.mark.anyio

@@ -6,8 +6,10 @@ or the LLM) on its first call, which the screens make from worker threads.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb import papers
@@ -189,9 +191,23 @@ def start_process_helpers() -> None:
     resource_tracker.ensure_running()
 
 
+def log_to_file(path: Path) -> None:
+    """While the app owns the terminal, log lines go to a file: a handler still holding the
+    terminal's stderr would write over the screen."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            root.removeHandler(handler)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+
+
 def run_tui(svc: Services) -> None:
     from tui.app import build_app
 
     start_process_helpers()
+    log_to_file(svc.paths.logs / "tui.log")
     build_app(tui_services(svc)).run()
 
