@@ -332,3 +332,23 @@ async def test_an_empty_knowledge_base_says_what_to_run(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert any("paperplan init" in n.message for n in app._notifications)
+
+
+@pytest.mark.anyio
+async def test_a_note_changed_outside_the_app_is_not_overwritten(services: Services) -> None:
+    app = seeded_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_paper(MMML)
+        await pilot.pause()
+        path = services.paths.notes / f"{MMML}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("---\nid: x\n---\nwritten in Obsidian meanwhile\n", encoding="utf-8")
+        app.screen.query_one("#note", TextArea).insert("written in the app")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("changed outside the app" in m and "conflict" in m for m in messages), messages
+        assert isinstance(app.screen, PaperScreen)
+    assert "written in Obsidian meanwhile" in path.read_text(encoding="utf-8")
+    (side,) = path.parent.glob(f"{MMML}*conflict*.md")
+    assert "written in the app" in side.read_text(encoding="utf-8")
