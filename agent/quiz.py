@@ -726,6 +726,14 @@ class Quiz:
         per_paper = self.config.cards_per_paper if count is None else count
         return generate_for_papers(self.kb, self.llm, paper_ids, per_paper, self.checks, progress)
 
+    def generate_for_read_papers(self, limit: int = 20,
+                                 progress: Callable[[int, int], None] | None = None) -> GenerationReport:
+        """Cards for papers marked read that have none yet: the nightly job's step."""
+        paper_ids = card_store.read_papers_without_cards(self.kb.db, limit)
+        if not paper_ids:
+            return GenerationReport()
+        return self.generate_for_papers(paper_ids, progress=progress)
+
     def generate_for_topics(self, topics: Sequence[int], count: int,
                             progress: Callable[[int, int], None] | None = None) -> GenerationReport:
         return generate_for_topics(self.kb, self.llm, topics, count, self.checks, progress)

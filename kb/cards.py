@@ -321,6 +321,16 @@ def suspend_card(db: Database, card_id: str, suspended: bool = True) -> None:
             raise CardError(f"no card with id {card_id!r}")
 
 
+def read_papers_without_cards(db: Database, limit: int = 50) -> list[str]:
+    """Papers the learner marked read that have no card yet, most recently read first
+    (the nightly run makes cards for them)."""
+    rows = db.query(
+        "SELECT r.paper_id FROM reading r WHERE r.status = 'read'"
+        " AND NOT EXISTS (SELECT 1 FROM cards c WHERE c.paper_id = r.paper_id)"
+        " ORDER BY r.status_at DESC, r.paper_id LIMIT ?", (max(0, limit),))
+    return [r[0] for r in rows]
+
+
 # -- mastery and history ------------------------------------------------------------------------
 
 

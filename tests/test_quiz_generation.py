@@ -254,3 +254,13 @@ def test_an_unreachable_model_stops_the_run_with_a_clear_error(services: Service
     with pytest.raises(LLMError, match="cannot reach"):
         generate_cards(services.kb, llm, [CardJob(chunk, "short")])
     assert cards.list_cards(services.db) == []
+
+
+def test_papers_marked_read_get_cards_once(services: Services) -> None:
+    add_paper(services)
+    add_paper(services, paper_id="2201.00002")
+    papers.set_reading_status(services.db, "2103.00020", "read")
+    services.llm = fake_llm(GOOD_MCQ, GOOD_SHORT, GOOD_CLOZE)  # type: ignore[misc]
+    report = services.quiz.generate_for_read_papers()
+    assert {c.paper_id for c in report.cards} == {"2103.00020"} and len(report.cards) == 3
+    assert services.quiz.generate_for_read_papers().requested == 0  # already has cards: nothing to do
