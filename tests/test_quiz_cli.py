@@ -216,3 +216,11 @@ def test_a_session_killed_mid_way_keeps_exactly_the_answers_it_acknowledged(serv
         assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == acknowledged
         assert conn.execute("SELECT COUNT(*) FROM cards WHERE due IS NOT NULL").fetchone()[0] == acknowledged
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_an_unknown_rating_is_asked_again_and_q_before_rating_saves_nothing(svc: Services) -> None:
+    seed_cards(svc, 2)
+    result = runner.invoke(cli.app, ["quiz"], input="a\nmaybe\ne\na\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "type a, h, g or e" in result.stdout and "saved (easy)" in result.stdout
+    assert result.stdout.count("saved (") == 1 and cards.review_count(svc.db) == 1

@@ -133,14 +133,15 @@ def run_cards(svc: Any, cards: list[Any], stream: IO[str], out: IO[str]) -> list
         rating = None
         while rating is None:
             raw = _read(stream, out, f"rate a(gain) h(ard) g(ood) e(asy) [enter: {RATING_NAMES[grade.suggested_rating]}]> ")
-            if raw is None or not raw.strip():
+            key = (raw or "").strip().lower()
+            if key in QUIT:
+                return answered  # stopped before rating: this answer is not saved
+            if not key:
                 rating = grade.suggested_rating
-            elif raw.strip().lower() in RATING_KEYS:
-                rating = RATING_KEYS[raw.strip().lower()]
+            elif key in RATING_KEYS:
+                rating = RATING_KEYS[key]
             else:
                 out.write("type a, h, g or e\n")
-            if raw is None:
-                break
         duration = int((time.monotonic() - started) * 1000)
         result = svc.quiz.review(card, given, grade, rating, datetime.now(UTC), duration_ms=duration)
         answered.append(result)
