@@ -170,12 +170,67 @@ class Scope:
 # -- the lexical index ---------------------------------------------------------------------------
 
 
+BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (Lucene variant)
+
+
+@dataclass
+class Bm25Matrix:
+    """Precomputed BM25 weights, one column per term (CSC layout: `indptr`, `doc`, `weight`).
+
+    Scores are those of bm25s's Lucene method (a test checks them against bm25s). We build
+    the matrix ourselves, vectorised, because bm25s's indexer intersects the whole
+    vocabulary with every document: O(documents × vocabulary), minutes at 100k chunks.
+    """
+
+    vocab: dict[str, int]
+    indptr: np.ndarray  # int64, len(vocab) + 1
+    doc: np.ndarray  # int32 document index of each weight
+    weight: np.ndarray  # float32
+    n_docs: int
+
+    @classmethod
+    def build(cls, corpus: Sequence[Sequence[str]]) -> Bm25Matrix:
+        vocab: dict[str, int] = {}
+        term_ids = [np.fromiter((vocab.setdefault(t, len(vocab)) for t in doc), dtype=np.int64, count=len(doc))
+                    for doc in corpus]
+        n_docs, n_terms = len(corpus), len(vocab)
+        lengths = np.array([len(t) for t in term_ids], dtype=np.float64)
+        if not n_terms:
+            return cls(vocab, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), n_docs)
+        flat_terms = np.concatenate(term_ids)
+        flat_docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths.astype(np.int64))
+        pairs, tf = np.unique(flat_terms * n_docs + flat_docs, return_counts=True)  # sorted by term, then doc
+        term_of, doc_of = pairs // n_docs, pairs % n_docs
+        df = np.bincount(term_of, minlength=n_terms)
+        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths[doc_of] / max(float(lengths.mean()), 1e-9))
+        weight = (idf[term_of] * tf / (tf + norm)).astype(np.float32)
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        return cls(vocab, indptr, doc_of.astype(np.int32), weight, n_docs)
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for t in dict.fromkeys(tokens):
+            j = self.vocab.get(t)
+            if j is not None:
+                lo, hi = self.indptr[j], self.indptr[j + 1]
+                out[self.doc[lo:hi]] += self.weight[lo:hi]  # a term lists each document once
+        return out
+
+    def idf(self, token: str) -> float:
+        j = self.vocab.get(token)
+        if j is None:
+            return 0.0
+        df = int(self.indptr[j + 1] - self.indptr[j])
+        return float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
+
+
 @dataclass
 class _LexicalIndex:
     fingerprint: tuple[Any, ...]
     ids: list[str]
     paper_ids: np.ndarray  # paper id of each document, aligned with `ids`
-    model: Any  # bm25s.BM25, or None for an empty corpus
+    matrix: Bm25Matrix
 
 
 def chunk_fingerprint(db: Database) -> tuple[Any, ...]:
@@ -203,35 +258,31 @@ class LexicalIndex:
             return self._index
 
     def _build(self, fingerprint: tuple[Any, ...]) -> _LexicalIndex:
-        import bm25s  # deferred: only searches need it
-
         rows = self.db.query(f"SELECT id, paper_id, section, kind, text FROM chunks WHERE kind NOT IN ({_SKIPPED})"
                              " ORDER BY rowid")
         log.info("building the keyword index over %d passages", len(rows))
-        ids = [r["id"] for r in rows]
-        paper_ids = np.array([r["paper_id"] for r in rows], dtype=object)
-        model = None
-        if rows:
-            corpus = [tokenize(f"{r['section']} {r['text']}" if r["kind"] == "body" else r["text"]) for r in rows]
-            model = bm25s.BM25()
-            model.index(corpus, show_progress=False)
+        corpus = [tokenize(f"{r['section']} {r['text']}" if r["kind"] == "body" else r["text"]) for r in rows]
+        index = _LexicalIndex(fingerprint, [r["id"] for r in rows],
+                              np.array([r["paper_id"] for r in rows], dtype=object), Bm25Matrix.build(corpus))
         self.builds += 1
-        index = _LexicalIndex(fingerprint, ids, paper_ids, model)
         self._save(index)
         return index
 
-    # The on-disk cache: bm25s's own files plus our ids and the fingerprint they belong to.
+    # The on-disk cache: the matrix as .npy arrays plus a JSON of ids, vocabulary and the
+    # fingerprint they belong to, written to a temporary folder and renamed into place.
     def _save(self, index: _LexicalIndex) -> None:
-        if self.cache_dir is None or index.model is None:
+        if self.cache_dir is None:
             return
         tmp = self.cache_dir.with_name(self.cache_dir.name + ".tmp")
         try:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            index.model.save(str(tmp), show_progress=False)
-            (tmp / "paperplan.json").write_text(json.dumps(
-                {"fingerprint": list(index.fingerprint), "ids": index.ids,
-                 "paper_ids": index.paper_ids.tolist()}), encoding="utf-8")
+            m = index.matrix
+            for name in ("indptr", "doc", "weight"):
+                np.save(tmp / f"{name}.npy", getattr(m, name))
+            (tmp / "index.json").write_text(json.dumps(
+                {"fingerprint": list(index.fingerprint), "ids": index.ids, "paper_ids": index.paper_ids.tolist(),
+                 "vocab": list(m.vocab), "n_docs": m.n_docs}), encoding="utf-8")
             shutil.rmtree(self.cache_dir, ignore_errors=True)
             tmp.rename(self.cache_dir)
         except OSError as exc:  # a cache we cannot write only costs a rebuild next time
@@ -240,25 +291,23 @@ class LexicalIndex:
     def _load(self, fingerprint: tuple[Any, ...]) -> _LexicalIndex | None:
         if self.cache_dir is None:
             return None
-        meta_path = self.cache_dir / "paperplan.json"
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = json.loads((self.cache_dir / "index.json").read_text(encoding="utf-8"))
             if tuple(meta["fingerprint"]) != fingerprint:
                 return None
-            import bm25s
-
-            model = bm25s.BM25.load(str(self.cache_dir), show_progress=False)
-            return _LexicalIndex(fingerprint, meta["ids"], np.array(meta["paper_ids"], dtype=object), model)
-        except (OSError, ValueError, KeyError):
+            arrays = {name: np.load(self.cache_dir / f"{name}.npy") for name in ("indptr", "doc", "weight")}
+            matrix = Bm25Matrix({t: i for i, t in enumerate(meta["vocab"])}, n_docs=meta["n_docs"], **arrays)
+            return _LexicalIndex(fingerprint, meta["ids"], np.array(meta["paper_ids"], dtype=object), matrix)
+        except (OSError, ValueError, KeyError, TypeError):
             return None  # absent, stale or damaged: rebuild
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best `k` chunks with a positive score."""
         index = self.current()
         tokens = tokenize(query)
-        if index.model is None or not tokens:
+        if not index.ids or not tokens:
             return []
-        scores = np.asarray(index.model.get_scores(tokens), dtype=np.float32)
+        scores = index.matrix.scores(tokens)
         if allowed is not None:
             scores = np.where(np.isin(index.paper_ids, list(allowed)), scores, 0.0)
         k = min(k, len(scores))
@@ -268,18 +317,8 @@ class LexicalIndex:
 
     def idf(self, tokens: Sequence[str]) -> dict[str, float]:
         """Inverse document frequency of each token (0 for tokens no chunk has)."""
-        index = self.current()
-        if index.model is None:
-            return dict.fromkeys(tokens, 0.0)
-        vocab = index.model.vocab_dict
-        n = len(index.ids)
-        out = {}
-        indptr = index.model.scores["indptr"]
-        for t in tokens:
-            j = vocab.get(t)
-            df = int(indptr[j + 1] - indptr[j]) if j is not None else 0
-            out[t] = float(np.log(1 + (n - df + 0.5) / (df + 0.5))) if df else 0.0
-        return out
+        matrix = self.current().matrix
+        return {t: matrix.idf(t) for t in tokens}
 
 
 # -- the hybrid retriever ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kb import papers
@@ -137,3 +137,21 @@ def test_a_phrase_in_the_question_beats_its_words_scattered(services: Services) 
     add_paper(services, "2402.00004", "Phrase", ["We find d = 2 is the upper critical dimension of the theory."])
     top = services.retriever.search_hits("upper critical dimension", k=2)
     assert top[0].passage.chunk.paper_id == "2402.00004"
+
+
+@settings(deadline=None, max_examples=50)  # bm25s (the reference) is slow to index under load
+@given(st.lists(st.lists(st.sampled_from(["fusion", "late", "early", "gate", "token", "xy", "cut"]), min_size=1, max_size=12),
+                min_size=1, max_size=12),
+       st.lists(st.sampled_from(["fusion", "late", "gate", "cut", "absent"]), min_size=1, max_size=4))
+def test_bm25_scores_match_bm25s(corpus: list[list[str]], query: list[str]) -> None:
+    """Our vectorised BM25 gives bm25s's scores (bm25s is the reference implementation)."""
+    import bm25s
+    import numpy as np
+
+    from kb.retrieval import Bm25Matrix
+
+    reference = bm25s.BM25()
+    reference.index(corpus, show_progress=False)
+    known = [t for t in dict.fromkeys(query) if t in reference.vocab_dict]
+    expected = reference.get_scores(known) if known else np.zeros(len(corpus))
+    assert np.allclose(Bm25Matrix.build(corpus).scores(query), expected, atol=1e-5)
