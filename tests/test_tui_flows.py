@@ -71,13 +71,13 @@ def test_paperplan_without_arguments_opens_the_app(monkeypatch: pytest.MonkeyPat
     from paperplan.commands import tui as tui_command
 
     opened: list[PaperplanApp] = []
-    logs: list[Path] = []
+    logging: list[bool] = []
     monkeypatch.setattr(PaperplanApp, "run", lambda self: opened.append(self))
-    monkeypatch.setattr(tui_command, "log_to_file", logs.append)  # keep pytest's own log handlers
+    monkeypatch.setattr(tui_command, "log_to_data_dir", lambda svc, console: logging.append(console))
     result = CliRunner().invoke(cli.app, [])
     assert result.exit_code == 0, result.output
-    assert len(opened) == 1 and opened[0].services.ask is not None and opened[0].services.notes is not None
-    assert logs and logs[0].name == "tui.log" and logs[0].parent.name == "logs"  # not over the screen
+    assert len(opened) == 1 and opened[0].services.ask is not None and opened[0].services.jobs is not None
+    assert logging == [False]  # log lines go to the data dir's file, not over the screen
 
 
 @pytest.mark.anyio
@@ -254,7 +254,7 @@ def test_topic_number_parser_accepts_plan_topics(number: int, pad: str) -> None:
 
 @given(st.text(max_size=8))
 def test_topic_number_parser_rejects_the_rest_with_a_reason(text: str) -> None:
-    if text.strip().isdigit() and 1 <= int(text.strip()) <= 12:
+    if text.strip().isascii() and text.strip().isdigit() and 1 <= int(text.strip()) <= 12:
         return
     with pytest.raises(ValueError, match="not a topic number"):
         parse_topic_number(text, range(1, 13))
@@ -352,3 +352,24 @@ async def test_a_note_changed_outside_the_app_is_not_overwritten(services: Servi
     assert "written in Obsidian meanwhile" in path.read_text(encoding="utf-8")
     (side,) = path.parent.glob(f"{MMML}*conflict*.md")
     assert "written in the app" in side.read_text(encoding="utf-8")
+
+
+@pytest.mark.anyio
+async def test_jobs_screen_runs_the_weekly_job_now(services: Services) -> None:
+    app = seeded_app(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        jobs = app.screen.query_one("#jobs-table", DataTable)
+        assert [jobs.get_row_at(i)[0] for i in range(jobs.row_count)] == ["nightly", "weekly"]
+        jobs.focus()
+        await pilot.press("down", "n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert str(app.screen.query_one("#progress-text", Static).render()).startswith("weekly finished")
+        runs = app.screen.query_one("#runs-table", DataTable)
+        assert runs.get_row_at(0)[0] == "weekly"
+    assert services.db.scalar("SELECT COUNT(*) FROM runs WHERE kind = 'weekly' AND ok = 1") == 1

@@ -6,7 +6,7 @@ and look at the report before committing the new SVGs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from paperplan.commands.tui import tui_services
 from paperplan.paths import DataPaths
 from paperplan.settings import Settings
 from paperplan.wiring import build_services
-from tests.tui_seed import MMML, NOW, CannedAsk, CannedQuiz, seed_database
+from tests.tui_seed import MMML, NOW, CannedAsk, CannedJobs, CannedQuiz, seed_database
 from tui.app import PaperplanApp, build_app
 from tui.services import Citation, QuizCard, TuiServices
 
@@ -33,7 +33,19 @@ def tui(tmp_path: Path) -> TuiServices:
     """The real composition (notes, topics, quiz…) over a seeded data dir, with a fixed clock."""
     svc = build_services(Settings(), DataPaths(tmp_path / "data"), embedder=HashEmbedder())
     seed_database(svc.db, svc.plan)
-    return tui_services(svc, now=lambda: NOW)
+    # The service's schedule depends on the machine's time zone: a fixed one keeps the pictures equal.
+    return replace(tui_services(svc, now=lambda: NOW), jobs=CannedJobs())
+
+
+def settled(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Press keys, then wait for the workers (job lists, answers) and the refresh they cause."""
+    async def run(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    return run
 
 
 def app_with(services: TuiServices, **ports: Any) -> PaperplanApp:
@@ -41,7 +53,7 @@ def app_with(services: TuiServices, **ports: Any) -> PaperplanApp:
 
 
 def test_dashboard_with_chinese_topics(snap_compare: Callable[..., bool], tui: TuiServices) -> None:
-    assert snap_compare(app_with(tui), terminal_size=SIZE)
+    assert snap_compare(app_with(tui), run_before=settled(), terminal_size=SIZE)
 
 
 def test_library(snap_compare: Callable[..., bool], tui: TuiServices) -> None:
@@ -125,8 +137,8 @@ def test_picks(snap_compare: Callable[..., bool], tui: TuiServices) -> None:
 
 
 def test_jobs(snap_compare: Callable[..., bool], tui: TuiServices) -> None:
-    assert snap_compare(app_with(tui), press=["f7"], terminal_size=SIZE)
+    assert snap_compare(app_with(tui), run_before=settled("f7"), terminal_size=SIZE)
 
 
 def test_help(snap_compare: Callable[..., bool], tui: TuiServices) -> None:
-    assert snap_compare(app_with(tui), press=["f1"], terminal_size=SIZE)
+    assert snap_compare(app_with(tui), run_before=settled("f1"), terminal_size=SIZE)

@@ -14,7 +14,7 @@ from kb.db import Database
 from kb.plan import Plan, load_plan
 from kb.snapshot import abstract_chunk, paper_from_record, snapshot_records
 from kb.types import Chunk, TopicAssignment
-from tui.services import Answer, Citation, QuizCard, QuizResult, TuiServices
+from tui.services import Answer, Citation, JobInfo, ProgressFn, QuizCard, QuizResult, TuiServices
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 START = "2026-09-01"
@@ -115,3 +115,16 @@ class CannedQuiz:
 
     def review(self, card: QuizCard, given: str, rating: int) -> str:
         return "2026-12-01 10:00"
+
+
+class CannedJobs:
+    """The service's schedule as `paperplan jobs` would list it on the fixed day."""
+
+    def list(self) -> list[JobInfo]:
+        return [JobInfo("nightly", "nightly", "30 2 * * *", "2026-11-26 02:30 UTC", "2026-11-24T02:30:00+00:00", True,
+                        "new_papers 14, fulltext 3, cards 6"),
+                JobInfo("weekly", "weekly", "0 8 * * mon", "2026-11-30 08:00 UTC", "", None, "")]
+
+    def run(self, job_id: str, progress: ProgressFn) -> dict[str, object]:
+        progress(0, 0, f"running {job_id}…")
+        return {"new_papers": 0}

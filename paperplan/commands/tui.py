@@ -6,16 +6,17 @@ or the LLM) on its first call, which the screens make from worker threads.
 
 from __future__ import annotations
 
-import logging
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb import papers
 from kb.errors import PaperplanError
+from paperplan.commands.service import log_to_data_dir
 from paperplan.wiring import Services
-from tui.services import Answer, Citation, NoteText, ProgressFn, QuizCard, QuizResult, TuiServices
+from tui.queries import summarise
+from tui.services import Answer, Citation, JobInfo, NoteText, ProgressFn, QuizCard, QuizResult, TuiServices
 
 HOLDER_TUI = "paperplan tui"
 
@@ -152,6 +153,34 @@ def ingest_now(svc: Services, ids: Sequence[str], query: str, progress: Progress
     return report.to_json()
 
 
+class JobsAdapter:
+    """The service's jobs as `paperplan jobs` shows them; "run now" runs one in the worker."""
+
+    def __init__(self, svc: Services, now: Callable[[], datetime]) -> None:
+        self.svc = svc
+        self.now = now
+
+    def list(self) -> list[JobInfo]:
+        from paperplan.commands.service import collect_jobs
+
+        out = []
+        for job in collect_jobs(self.svc, self.now())["jobs"]:
+            last = job["last_run"] or {}
+            next_run = datetime.fromisoformat(job["next_run"]).astimezone() if job["next_run"] else None
+            out.append(JobInfo(
+                id=job["id"], name=job["id"], schedule=job["schedule"],
+                next_run=next_run.strftime("%Y-%m-%d %H:%M %Z") if next_run else "",
+                last_started=last.get("started") or "", last_ok=last.get("ok"),
+                last_summary=summarise(json.dumps(last.get("summary") or {}, ensure_ascii=False, default=str))))
+        return out
+
+    def run(self, job_id: str, progress: ProgressFn) -> dict[str, Any]:
+        from paperplan.jobs import run_job
+
+        progress(0, 0, f"running {job_id}… (its steps are logged to logs/paperplan.log)")
+        return run_job(self.svc, job_id, holder=HOLDER_TUI)
+
+
 def warm_up(svc: Services) -> None:
     """Load the embedding model, open the vector store and load the LLM before the first answer."""
     from agent.providers import load_model
@@ -173,7 +202,7 @@ def tui_services(svc: Services, now: Callable[[], datetime] | None = None) -> Tu
         plan=svc.plan, db=svc.db, data_dir=svc.paths.root, start_date=svc.settings.plan.start_date,
         now=clock, warm_up=lambda: warm_up(svc), ask=AskAdapter(svc), quiz=QuizAdapter(svc, clock),
         recommend=lambda moment: recommend_now(svc, moment), notes=NotesAdapter(svc), topics=TopicsAdapter(svc),
-        ingest=lambda ids, query, progress: ingest_now(svc, ids, query, progress),
+        ingest=lambda ids, query, progress: ingest_now(svc, ids, query, progress), jobs=JobsAdapter(svc, clock),
     )
 
 
@@ -191,23 +220,12 @@ def start_process_helpers() -> None:
     resource_tracker.ensure_running()
 
 
-def log_to_file(path: Path) -> None:
-    """While the app owns the terminal, log lines go to a file: a handler still holding the
-    terminal's stderr would write over the screen."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-            root.removeHandler(handler)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-
-
 def run_tui(svc: Services) -> None:
     from tui.app import build_app
 
     start_process_helpers()
-    log_to_file(svc.paths.logs / "tui.log")
+    # While the app owns the terminal, log lines go to the data dir's log file only: a handler
+    # still writing to the terminal's stderr would draw over the screen.
+    log_to_data_dir(svc, console=False)
     build_app(tui_services(svc)).run()
 

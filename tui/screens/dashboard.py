@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,7 +14,7 @@ from textual.widgets import Footer, Static
 
 from kb.runs import last_run
 from tui import queries
-from tui.screens.base import PaperplanScreen
+from tui.screens.base import PaperplanScreen, notify_error
 from tui.widgets.area_bar import AreaBar
 from tui.widgets.bars import bar, ratio_bar
 
@@ -87,15 +88,31 @@ class DashboardScreen(PaperplanScreen):
             runs.append(f"last: {last['started'][:16].replace('T', ' ')} ({state})\n")
         else:
             runs.append("last: never\n", style="dim")
-        jobs = svc.jobs
-        listed = (self.guard("listing the scheduled jobs", jobs.list) if jobs else None) or []
-        nightly = next((j for j in listed if j.id == "nightly"), None)
-        runs.append(f"next: {nightly.next_run}" if nightly and nightly.next_run else "next: not scheduled",
-                    style="" if nightly and nightly.next_run else "dim")
-        self.query_one("#runs", Static).update(runs)
+        if svc.jobs is None:
+            self._show_runs(runs, "")
+        else:
+            self._show_runs(runs, "…")
+            self._load_next_run(runs)
 
         self._plot().show(self.guard(
             "reading the review history", lambda: queries.history(svc.db, HISTORY_DAYS, now)) or [])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard-jobs")
+    def _load_next_run(self, runs: Text) -> None:
+        """The schedule lives with the service (its job store loads slowly): read it off the UI thread."""
+        jobs = self.services.jobs
+        assert jobs is not None
+        try:
+            nightly = next((j for j in jobs.list() if j.id == "nightly"), None)
+        except Exception as exc:
+            notify_error(self.app, exc, "reading the service's schedule")
+            nightly = None
+        self.app.call_from_thread(self._show_runs, runs, nightly.next_run if nightly else "")
+
+    def _show_runs(self, runs: Text, next_run: str) -> None:
+        text = runs.copy()
+        text.append(f"next: {next_run}" if next_run else "next: not scheduled", style="" if next_run else "dim")
+        self.query_one("#runs", Static).update(text)
 
     def _topics_table(self, progress: Progress | None) -> Table:
         plan = self.services.plan

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 
 from tui import queries
 from tui.screens.base import PaperplanScreen, notify_error
+from tui.services import JobInfo
 from tui.widgets.area_bar import AreaBar
 
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
@@ -66,17 +67,32 @@ class JobsScreen(PaperplanScreen):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        port = self.services.jobs
-        jobs = self.query_one("#jobs-table", DataTable)
-        jobs.clear()
-        for j in (self.guard("listing the scheduled jobs", port.list) if port else None) or []:
-            jobs.add_row(j.name, j.schedule, j.next_run, j.last_started[:16].replace("T", " "),
-                         _ok(j.last_ok) if j.last_started else "", j.last_summary[:60], key=j.id)
+        if self.services.jobs is not None:
+            self._load_jobs()
         runs = self.query_one("#runs-table", DataTable)
         runs.clear()
         for r in self.guard("reading recent runs", lambda: queries.recent_runs(self.services.db)) or []:
             runs.add_row(r.kind, r.started[:19].replace("T", " "), r.finished[:19].replace("T", " "),
                          _ok(r.ok), r.summary[:70])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="jobs-list")
+    def _load_jobs(self) -> None:
+        """The service's job store loads slowly: read it off the UI thread."""
+        port = self.services.jobs
+        assert port is not None
+        try:
+            listed = port.list()
+        except Exception as exc:
+            notify_error(self.app, exc, "listing the scheduled jobs")
+            return
+        self.app.call_from_thread(self._show_jobs, listed)
+
+    def _show_jobs(self, listed: list[JobInfo]) -> None:
+        jobs = self.query_one("#jobs-table", DataTable)
+        jobs.clear()
+        for j in listed:
+            jobs.add_row(j.name, j.schedule, j.next_run, j.last_started[:16].replace("T", " "),
+                         _ok(j.last_ok) if j.last_started else "", j.last_summary[:60], key=j.id)
 
     # -- progress, shared by run-now and ingest ------------------------------------------
 

@@ -19,7 +19,7 @@ def parse_topic_number(text: str, valid: Iterable[int]) -> int:
     """'3' or ' 3 ' → 3. Raises ValueError saying which numbers are allowed."""
     allowed = sorted(set(valid))
     token = text.strip()
-    if not token.isdigit() or int(token) not in allowed:
+    if not (token.isascii() and token.isdigit()) or int(token) not in allowed:  # '²'.isdigit() is True
         raise ValueError(f"{token!r} is not a topic number ({allowed[0]}–{allowed[-1]})" if allowed
                          else "the plan has no topics")
     return int(token)
