@@ -217,7 +217,7 @@ def make_encrypted_pdf(path: Path) -> Path:
 
     make_paper_pdf(path.with_suffix(".plain.pdf"))
     doc = pymupdf.open(path.with_suffix(".plain.pdf"))
-    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="secret", owner_pw="owner")
+    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="secret", owner_pw="owner")  # type: ignore[attr-defined]
     doc.close()
     path.with_suffix(".plain.pdf").unlink()
     return path
