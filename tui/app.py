@@ -91,7 +91,6 @@ class PaperplanApp(App[None]):
 
     def action_help(self) -> None:
         sections: list[tuple[str, list[BindingType]]] = [("Everywhere", list(self.BINDINGS))]
-        sections[0][1].extend(Binding(key, f"switch_mode('{mode}')", f"go to {title}") for mode, title, key in AREAS)
         sections += [(title, list(SCREENS_BY_MODE[mode][0].BINDINGS)) for mode, title, _key in AREAS]
         from tui.screens.paper import PaperScreen
 

@@ -13,11 +13,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
+KEY_NAMES = {"slash": "/", "plus": "+", "minus": "−", "equals_sign": "=", "escape": "esc"}
+
+
 def _keys(bindings: list[BindingType]) -> list[tuple[str, str]]:
     out = []
     for b in bindings:
         if isinstance(b, Binding) and b.description:
-            out.append((b.key.split(",")[0].replace("_", " "), b.description))
+            key = b.key.split(",")[0]
+            out.append((KEY_NAMES.get(key, key.replace("_", " ")), b.description))
         elif isinstance(b, tuple) and len(b) == 3:
             out.append((b[0], b[2]))
     return out
