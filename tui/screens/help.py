@@ -12,7 +12,6 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-
 KEY_NAMES = {"slash": "/", "plus": "+", "minus": "−", "equals_sign": "=", "escape": "esc"}
 
 
