@@ -72,8 +72,9 @@ def run_pytest(work: Path, examples: int, out: dict[str, Any]) -> None:
         failed.append(f"pytest exited {proc.returncode}: {proc.stderr[-500:]}")
     out["cases"] = cases
     out["failed"] = failed
-    # hypothesis prints, per property: "- during generate phase (…): … of which N passing examples"
-    out["hypothesis_examples"] = sum(int(n) for n in re.findall(r"(\d+) passing examples", proc.stdout))
+    # hypothesis prints, per property and phase: "- N passing, M failing, and K invalid test cases"
+    out["hypothesis_examples"] = sum(int(a) + int(b) for a, b in
+                                     re.findall(r"(\d+) passing, (\d+) failing", proc.stdout))
 
 
 def run_crash(work: Path, kills: dict[str, int], out: dict[str, Any]) -> None:
@@ -133,7 +134,8 @@ def main() -> int:
     faults = sum(v["passed"] + v["failed"] for k, v in cases.items() if k in ("faults", "concurrency"))
     security = sum(v["passed"] + v["failed"] for k, v in cases.items() if k in ("untrusted", "secrets"))
     fuzzed = fuzz["executions"] + tests.get("hypothesis_examples", 0)
-    failures = [*crash.get("failures", []), *tests.get("failed", []), *fuzz["crashes"]]
+    # Litter (files a kill left that nothing removes) is a defect too, though not an inconsistency.
+    failures = [*crash.get("failures", []), *crash.get("litter", []), *tests.get("failed", []), *fuzz["crashes"]]
     per_target = ", ".join(f"{name} {data['executions']}" for name, data in fuzz["targets"].items())
     rows = [
         {"metric": "kills (SIGKILL)", "value": crash.get("kills", 0), "unit": "", "goal": "≥ 50",
@@ -141,6 +143,8 @@ def main() -> int:
         {"metric": "kills survived (next start consistent)", "value": crash.get("survived", 0), "unit": "",
          "goal": "= kills", "ok": crash.get("survived", 0) == crash.get("kills", -1),
          "note": f"by workload: {crash.get('by_workload')}; the next starts repaired {crash.get('repaired')}"},
+        {"metric": "files left behind by kills", "value": len(crash.get("litter", [])), "unit": "",
+         "goal": "0", "ok": not crash.get("litter")},
         {"metric": "faults injected (scenarios)", "value": faults, "unit": "", "goal": "", "ok": None,
          "note": "arXiv, PDFs, full disk, LLM, Chroma server, concurrent writers"},
         {"metric": "untrusted-input and secrets cases", "value": security, "unit": "", "goal": "", "ok": None},
