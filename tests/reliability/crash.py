@@ -194,6 +194,11 @@ def start_and_check(workload: str, work: Path, kills_so_far: int) -> dict[str, A
         problems.append(f"integrity_check: {integrity}")
     init = run_init(svc)
     repaired = init["reconciled"]
+    if workload == "ingest":  # the next `paperplan add` starts like this, under the lock
+        from kb.locks import IngestLock
+
+        with IngestLock(svc.paths.root, "reliability check"):
+            svc.ingestor.reconcile()
     if workload == "notes":
         sync = svc.notes.sync()
         if sync.errors:
