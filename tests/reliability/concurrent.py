@@ -3,6 +3,8 @@
 add: a manual `paperplan add` of every PDF in WORKDIR/in (run_add, under the ingest lock).
 tui: what the TUI does meanwhile, through the same data access: library and paper queries,
      quiz answers and note saves (SQLite and the vector store), until WORKDIR/stop appears.
+service: the service's nightly job (refused the lock while the manual ingest holds it), then
+     the weekly job (recommendations and the digest: more writes at the same time).
 Both use the hash embedder (the test-only hook) and print one JSON line of what they did.
 """
 
@@ -58,6 +60,29 @@ def tui(work: Path) -> dict[str, object]:
     return {"reads": reads, "reviews": reviews, "saves": saves}
 
 
+def service(work: Path) -> dict[str, object]:
+    """The service's jobs as the scheduler runs them: nightly (ingest under the lock, then
+    cards) once the manual ingest holds the lock, then weekly (recommendations and digest)."""
+    from kb.errors import PaperplanError
+    from kb.locks import read_holder
+    from paperplan.jobs import run_job
+
+    svc: object = services()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        holder = read_holder(work / "data") or {}
+        if holder.get("holder") == "paperplan add" and holder.get("doing") != "finished":
+            break
+        time.sleep(0.05)
+    out: dict[str, object] = {}
+    try:
+        out["nightly"] = run_job(svc, "nightly")  # type: ignore[arg-type]
+    except PaperplanError as exc:
+        out["nightly_error"] = str(exc)
+    out["weekly"] = run_job(svc, "weekly")  # type: ignore[arg-type]
+    return out
+
+
 if __name__ == "__main__":
     role, work = sys.argv[1], Path(sys.argv[2])
-    print(json.dumps({"add": add, "tui": tui}[role](work)))
+    print(json.dumps({"add": add, "tui": tui, "service": service}[role](work), default=str))

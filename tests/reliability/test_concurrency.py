@@ -1,6 +1,6 @@
-"""The TUI's data access, a manual ingest and a second ingest (the service's nightly run) on
-one data dir at once: the second ingest is refused with a message naming who holds the lock,
-and afterwards nothing is corrupt and nothing needs repair."""
+"""The TUI's data access, a manual ingest and the service (its nightly and weekly jobs) on one
+data dir at once: the second ingest is refused with a message naming who holds the lock, the
+other writes go on, and afterwards nothing is corrupt and nothing needs repair."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 def _env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERPLAN_") or k == "PAPERPLAN_CACHE"}
     env.update({"PAPERPLAN_HOME": str(tmp / "data"), "PAPERPLAN_CONFIG": str(tmp / "config.toml"),
-                "PAPERPLAN_INGEST__ARXIV_API_URL": "http://127.0.0.1:9/api/query", "PYTHONPATH": str(REPO)})
+                "PAPERPLAN_INGEST__ARXIV_API_URL": "http://127.0.0.1:9/api/query", "PAPERPLAN_INGEST__FEEDS": "[]",
+                "PYTHONPATH": str(REPO)})
     return env
 
 
@@ -42,7 +43,7 @@ def test_tui_manual_ingest_and_service_on_one_data_dir(tmp_path: Path) -> None:
 
     (tmp_path / "config.toml").write_text("", encoding="utf-8")
     (tmp_path / "in").mkdir()
-    for i in range(12):
+    for i in range(20):
         text_pdf(tmp_path / "in" / f"paper-{i:02d}.pdf", paragraphs=12, seed=i)
     svc = build_services(Settings(), DataPaths(tmp_path / "data"), embedder=HashEmbedder())
     run_init(svc)
@@ -53,6 +54,7 @@ def test_tui_manual_ingest_and_service_on_one_data_dir(tmp_path: Path) -> None:
     svc.db.close()
 
     tui = _child("tui", tmp_path)
+    service = _child("service", tmp_path)
     ingest = _child("add", tmp_path)
     try:
         # Wait until the manual ingest holds the lock, then start the service's run.
@@ -80,12 +82,19 @@ def test_tui_manual_ingest_and_service_on_one_data_dir(tmp_path: Path) -> None:
         out, err = ingest.communicate(timeout=600)
         assert ingest.returncode == 0, err[-3000:]
         added = json.loads(out.strip().splitlines()[-1])
+        service_out, service_err = service.communicate(timeout=600)
+        assert service.returncode == 0, service_err[-3000:]
+        jobs = json.loads(service_out.strip().splitlines()[-1])
+        # The service's nightly ingest was refused, naming who holds the lock; its other
+        # step and the weekly job still ran.
+        assert f"pid {ingest.pid}" in jobs.get("nightly_error", "") and "paperplan add" in jobs["nightly_error"], jobs
+        assert jobs["weekly"], jobs
     finally:
         (tmp_path / "stop").write_text("", encoding="utf-8")
         tui_out, tui_err = tui.communicate(timeout=180)
     assert tui.returncode == 0, tui_err[-3000:]
     activity = json.loads(tui_out.strip().splitlines()[-1])
-    assert added["added"] == 12 and not added["failed"], added
+    assert added["added"] == 20 and not added["failed"], added
     assert activity["saves"] > 0 and activity["reviews"] > 0, activity
 
     # Nothing corrupt, nothing to repair, every write there.
@@ -95,5 +104,6 @@ def test_tui_manual_ingest_and_service_on_one_data_dir(tmp_path: Path) -> None:
     assert (repaired.embedded, repaired.removed) == (0, 0), f"two writers left the index out of step: {repaired}"
     assert {r[0] for r in after.db.query("SELECT id FROM chunks")} == after.kb.vectors.all_ids()
     assert after.db.scalar("SELECT COUNT(*) FROM reviews") == activity["reviews"]
-    assert after.db.scalar("SELECT COUNT(*) FROM papers WHERE source = 'local'") == 12
+    assert after.db.scalar("SELECT COUNT(*) FROM papers WHERE source = 'local'") == 20
+    assert list(after.paths.digests.glob("*.md")), "the weekly digest was written meanwhile"
     assert f"Journal entry {activity['saves']}:" in after.notes.read("journal").body
