@@ -373,3 +373,17 @@ async def test_jobs_screen_runs_the_weekly_job_now(services: Services) -> None:
         runs = app.screen.query_one("#runs-table", DataTable)
         assert runs.get_row_at(0)[0] == "weekly"
     assert services.db.scalar("SELECT COUNT(*) FROM runs WHERE kind = 'weekly' AND ok = 1") == 1
+
+
+@pytest.mark.anyio
+async def test_dashboard_quizzes_the_current_topic(tmp_path: Path) -> None:
+    from tests.tui_seed import CannedQuiz
+
+    app = build_app(seeded_services(tmp_path, quiz=CannedQuiz([])))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("z")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        assert "topic 1. 多模态基本概念" in str(app.screen.query_one("#quiz-scope").render())

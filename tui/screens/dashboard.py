@@ -26,7 +26,12 @@ HISTORY_DAYS = 28
 
 
 class DashboardScreen(PaperplanScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "refresh", "Refresh")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh"),
+        Binding("z", "quiz_current", "Quiz the current topic"),
+    ]
+
+    current_topic: int | None = None
 
     def compose(self) -> ComposeResult:
         yield AreaBar("dashboard")
@@ -66,6 +71,7 @@ class DashboardScreen(PaperplanScreen):
 
         today = Text()
         if progress:
+            self.current_topic = progress.current_topic
             position = progress.topic(progress.current_topic)
             today.append("Now  ", style="bold").append(f"第{progress.current_stage}阶段 · ")
             today.append(f"{position.number}. {position.title}\n")
@@ -96,6 +102,9 @@ class DashboardScreen(PaperplanScreen):
 
         self._plot().show(self.guard(
             "reading the review history", lambda: queries.history(svc.db, HISTORY_DAYS, now)) or [])
+
+    def action_quiz_current(self) -> None:
+        self.paperplan.quiz_on(topic=self.current_topic)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard-jobs")
     def _load_next_run(self, runs: Text) -> None:
