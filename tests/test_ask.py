@@ -193,7 +193,7 @@ def test_cli_retrieve_only_json_lists_ranked_passages_without_an_llm(cli_service
     data = json.loads(result.stdout)
     assert list(data) == ["passages"] and len(data["passages"]) <= 3
     top = data["passages"][0]
-    assert {"paper_id", "section", "pages", "text", "score"} <= set(top)
+    assert set(top) == {"paper_id", "section", "pages", "text", "score"}
     assert top["paper_id"] == "2203.06947" and top["text"] == XYPE and top["pages"] == [1, 1]
     assert "llm" not in cli_services.__dict__  # the model was never built
 
@@ -222,3 +222,10 @@ def test_cli_names_an_unknown_topic_or_paper(cli_services: Services) -> None:
     assert "error: the plan has no topic 99" in result.stderr and "hint:" in result.stderr
     result = CliRunner().invoke(cli.app, ["ask", "x", "--paper", "9999.99999"])
     assert result.exit_code == 1 and "no paper '9999.99999'" in result.stderr
+
+
+def test_cli_retrieve_only_text_lists_passages_with_their_place(cli_services: Services) -> None:
+    result = CliRunner().invoke(cli.app, ["ask", "--retrieve-only", "What does XYPE do?", "--k", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(" 1. 2203.06947  XYLayoutLM  [Method, p. 1]  score ")
+    assert "XYPE is a position embedding" in result.stdout

@@ -31,12 +31,11 @@ def ask(
     if not question.strip():
         raise AskError("the question is empty", hint='ask something, e.g. paperplan ask "what is late fusion?"')
     if retrieve_only:
-        hits = svc.retriever.search_hits(question, k=k, scope=scope)
-        report = {"passages": [passage_json(h.passage) for h in hits]}
+        passages = svc.retriever.search(question, k=k, scope=scope)
         if json_output:
-            cli.emit_json(report)
+            cli.emit_json({"passages": [passage_json(p) for p in passages]})
         else:
-            render_passages(report["passages"])
+            render_passages(passages)
         return
     if json_output:
         answer = svc.asker.ask(question, scope=scope, k=k)
@@ -71,7 +70,7 @@ def build_scope(svc: Any, paper: str | None, topic: int | None, stage: int | Non
 def passage_json(passage: Any) -> dict[str, Any]:
     chunk = passage.chunk
     return {"paper_id": chunk.paper_id, "section": chunk.section, "pages": [chunk.page_first, chunk.page_last],
-            "text": chunk.text, "score": passage.score, "kind": chunk.kind, "title": passage.title}
+            "text": chunk.text, "score": passage.score}
 
 
 def _pages(pages: Any) -> str:
@@ -81,13 +80,15 @@ def _pages(pages: Any) -> str:
     return f"p. {first}" if last in (None, first) else f"pp. {first}–{last}"
 
 
-def render_passages(passages: list[dict[str, Any]]) -> None:
+def render_passages(passages: list[Any]) -> None:
     if not passages:
         typer.echo("no passages found (is the knowledge base empty? `paperplan status` shows what it holds)")
     for i, p in enumerate(passages, 1):
-        where = ", ".join(x for x in (p["section"], _pages(p["pages"])) if x)
-        typer.echo(f"{i:>2}. {p['paper_id']}  {p['title'][:70]}  [{where}]  score {p['score']:.4f}")
-        text = " ".join(p["text"].split())
+        chunk = p.chunk
+        section = "your note" if chunk.kind == "note" else chunk.section
+        where = ", ".join(x for x in (section, _pages((chunk.page_first, chunk.page_last))) if x)
+        typer.echo(f"{i:>2}. {chunk.paper_id}  {p.title[:70]}  [{where}]  score {p.score:.4f}")
+        text = " ".join(chunk.text.split())
         typer.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}")
 
 
