@@ -263,3 +263,10 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     log = (tmp_path / "serve-data" / "logs" / "paperplan.log").read_text(encoding="utf-8")
     assert "received SIGTERM" in log and "service stopped" in log
     assert (tmp_path / "serve-data" / "scheduler.db").exists()  # the persistent job store
+
+
+def test_a_bad_schedule_in_the_config_is_named(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERPLAN_SERVICE__NIGHTLY_CRON", "every night")
+    result = runner.invoke(app, ["jobs"])
+    assert result.exit_code == 1
+    assert "service.nightly_cron: 'every night' has 2 fields" in result.output and "hint: fix the [service]" in result.output

@@ -120,8 +120,12 @@ def jobs(ctx: typer.Context,
     if json_output:
         cli.emit_json(report)
         return
+    now = datetime.now(UTC)
     for job in report["jobs"]:
-        typer.echo(f"{job['id']:<8} {job['schedule']:<14} next {job['next_run'] or '—'}")
+        missed = job["next_run"] and datetime.fromisoformat(job["next_run"]) < now
+        typer.echo(f"{job['id']:<8} {job['schedule']:<14} next {job['next_run'] or '—'}"
+                   + (" (missed: runs once when the service starts, if within service.misfire_grace_s)"
+                      if missed else ""))
         last = job["last_run"]
         if last is None:
             typer.echo("         never run")
