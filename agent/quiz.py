@@ -158,12 +158,18 @@ def _stem(word: str) -> str:
     return word
 
 
+# Words of questions that could be asked of any text ("what is the main idea?").
+GENERIC_QUESTION_WORDS = frozenset(_stem(w) for w in (
+    "main", "idea", "focus", "purpose", "point", "key", "topic", "summary", "survey", "article", "text", "goal",
+    "contribution", "describe", "discuss", "discussed"))
+
+
 def normalise(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def coverage(part: str, whole: str) -> float:
-    """Share of `part`'s content words that appear in `whole` (1.0 for a part with none)."""
+    """Share of `part`'s content words that appear in `whole` (0.0 for a part with none)."""
     part_words = words(part)
     if not part_words:
         return 0.0
@@ -230,6 +236,8 @@ def build_card(card_type: str, draft: BaseModel, chunk: Chunk, topic: int | None
             return CheckResult(None, ["empty or overlong question or answer"])
         if len(answer) > 3 and normalise(answer) in normalise(question):
             reasons.append("the question gives the answer away")
+        if not set(words(question)) - GENERIC_QUESTION_WORDS:
+            reasons.append("the question is too generic: ask about a specific idea of the passage")
         quote_source = draft.quote.strip() or answer
         if isinstance(draft, McqDraft):
             wrong = [w.strip() for w in draft.wrong_options]
@@ -291,7 +299,7 @@ class CardChecker:
                 reasons.append(f"the answer is not supported by the passage (words {lexical:.0%}, "
                                f"similarity {similarity:.2f})")
         if card.type == "mcq":
-            reasons += self._distractor_problems(card)
+            reasons += self._distractor_problems(card, chunk.text)
         if not reasons and self.llm is not None and self.llm.capable:
             reasons += self._judge(card, chunk)
         if not reasons:
@@ -304,12 +312,16 @@ class CardChecker:
                 self._known.append(vector)
         return CheckResult(card, reasons)
 
-    def _distractor_problems(self, card: Card) -> list[str]:
+    def _distractor_problems(self, card: Card, passage: str) -> list[str]:
+        """A wrong option fails when the supporting sentence states it, when it lifts a phrase
+        of three or more content words from the passage (a true statement, so a second right
+        answer), or when it means the same as the answer."""
         wrong = [o for o in card.options if o != card.answer]
         vectors = self.kb.embedder.embed_documents([card.answer, *wrong])
         problems = []
         for option, vector in zip(wrong, vectors[1:], strict=True):
-            stated = coverage(option, card.source_quote) >= 0.999 and coverage(card.answer, option) < 0.999
+            lifted = len(set(words(option))) >= 3 and coverage(option, passage) >= 0.8
+            stated = (coverage(option, card.source_quote) >= 0.999 or lifted) and coverage(card.answer, option) < 0.999
             same = _cos(vectors[0], vector) >= self.checks.distractor_similarity
             if stated or same:
                 problems.append(f"the wrong option {option!r} is also true by the passage")

@@ -264,3 +264,18 @@ def test_papers_marked_read_get_cards_once(services: Services) -> None:
     report = services.quiz.generate_for_read_papers()
     assert {c.paper_id for c in report.cards} == {"2103.00020"} and len(report.cards) == 3
     assert services.quiz.generate_for_read_papers().requested == 0  # already has cards: nothing to do
+
+
+def test_a_question_that_fits_any_text_is_rejected(services: Services) -> None:
+    chunk = add_paper(services)
+    generic = {**GOOD_SHORT, "question": "What is the main idea of the passage?"}
+    report = generate_cards(services.kb, fake_llm(generic), [CardJob(chunk, "short")])
+    assert report.cards == [] and "too generic" in report.dropped[0].reasons[0]
+
+
+def test_a_wrong_option_lifted_from_elsewhere_in_the_passage_is_rejected(services: Services) -> None:
+    chunk = add_paper(services)
+    lifted = {**GOOD_MCQ, "wrong_options": ["400 million image-text pairs collected from the internet",
+                                            "A pixel reconstruction loss", "A reward model"]}
+    report = generate_cards(services.kb, fake_llm(lifted), [CardJob(chunk, "mcq")])
+    assert report.cards == [] and any("also true" in r for r in report.dropped[0].reasons)
