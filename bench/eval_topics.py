@@ -1,6 +1,6 @@
 """`make eval` section: topic-mapping accuracy on real paper titles, titles alone.
 
-Sets (bench/data/README.md): the unseen set (201 real titles, never used to build a
+Sets (bench/data/README.md): the unseen set (200 real titles, never used to build a
 profile) and the plan's 20 surveys (labelled by construction; scored with the surveys
 left out of the profiles, so each is unseen too). Rows: the plain-embedding baseline (one
 vector per topic from its description and keywords) and the mapper as configured by
