@@ -256,12 +256,14 @@ class Ingestor:
         else:
             start = datetime.now(UTC) - FIRST_RUN_LOOKBACK
         keywords = KeywordFilter.for_plan(self.plan, self.config.keywords_include, self.config.keywords_exclude)
-        scanned, latest = 0, None
+        scanned, fresh, latest = 0, 0, None
+        previous = datetime.fromisoformat(mark) if mark else None
         matched: list[Paper] = []
         self.progress.start("fetch", None)
         try:
             for listing in self.arxiv.new_listings(self.config.categories, start):
                 scanned += 1
+                fresh += previous is None or listing.submitted > previous
                 latest = listing.submitted
                 self.progress.advance("fetch")
                 if keywords.matches(listing.paper):
@@ -276,13 +278,14 @@ class Ingestor:
         if latest is not None:
             # Only what was scanned (oldest first) is behind the watermark: a failed or capped
             # run is caught up by the next.
-            newest = max(latest, datetime.fromisoformat(mark)) if mark else latest
+            newest = max(latest, previous) if previous else latest
             set_watermark(self.kb.db, NEW_LISTINGS_SOURCE, newest.isoformat())
-        if scanned == 0 and not report.failed:
-            report.notes.append(f"no new arXiv listings since {start:%Y-%m-%d %H:%M} UTC "
+        if fresh == 0 and not report.failed:
+            # The overlap re-reads known papers; none past the watermark means none announced.
+            report.notes.append(f"no new arXiv listings since {previous or start:%Y-%m-%d %H:%M} UTC "
                                 f"(normal on weekends and holidays)")
-        elif scanned:
-            report.notes.append(f"scanned {scanned} new arXiv listings; {len(matched)} match the plan")
+        else:
+            report.notes.append(f"scanned {scanned} arXiv listings ({fresh} new); {len(matched)} match the plan")
         return report
 
     # -- full text ----------------------------------------------------------------------

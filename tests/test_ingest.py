@@ -177,7 +177,7 @@ def test_new_listings_narrowed_by_keywords_and_watermarked(services: Services, s
     texts = [(p.title, p.abstract) for p in stored]
     assert len(report.new) == len(stored) > 0
     assert _mentions(texts, "software") == 0 and _mentions(texts, "testing") == len(stored)
-    assert any("scanned 30 new arXiv listings" in n for n in report.notes)
+    assert any("scanned 30 arXiv listings (30 new)" in n for n in report.notes)
     mark = get_watermark(services.db, NEW_LISTINGS_SOURCE)
     assert mark and mark[:4].isdigit()
 
@@ -186,6 +186,7 @@ def test_new_listings_narrowed_by_keywords_and_watermarked(services: Services, s
     with ingestor(services, server, keywords_include=["testing"], keywords_exclude=["software"]) as ing:
         again = ing.fetch_new()
     assert again.new == []
+    assert any("normal on weekends and holidays" in n for n in again.notes)  # only known papers came back
     from datetime import datetime, timedelta
 
     start = (datetime.fromisoformat(mark) - timedelta(days=1)).strftime("%Y%m%d%H%M")
