@@ -328,10 +328,11 @@ def explain(c: _Candidate, progress: Progress, weakest: int, ratings: _Ratings,
         parts.append("this is the plan's own survey for it" if c.best_topic in c.plan_topics
                      else f"the plan recommends it for topic {min(c.plan_topics)}")
     else:
-        what = "a lab blog post" if c.paper.kind == "blog" else "a new paper"
         age = _age_days(c.paper, today)
-        if age is not None and age <= weights.novelty_days:
-            what += f" ({c.paper.published[:10] if c.paper.published else ''})"
+        recent = age is not None and age <= weights.novelty_days
+        what = "a lab blog post" if c.paper.kind == "blog" else ("a new paper" if recent else "a paper")
+        if c.paper.published and age is not None:
+            what += f" ({c.paper.published[:10]})"
         if c.paper.venue or c.paper.journal_ref:
             what += f" published in {c.paper.venue or c.paper.journal_ref}"
         parts.append(what)

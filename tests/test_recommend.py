@@ -87,8 +87,12 @@ def test_strong_topics_prefer_recent_papers_with_a_venue(db: Database) -> None:
     # Topic 1 is read through and known; only frontier papers are left for it, old and new.
     add_paper(db, "2001.00001", "An old modality taxonomy", 1, published="2020-01-01")
     add_paper(db, "2611.00002", "A modality taxonomy revisited", 1, published="2026-11-20", venue="CVPR 2026")
-    ranked = [p.paper_id for p in picks(db, count=40) if p.topics[0] == 1]
+    topic1 = [p for p in picks(db, count=40) if p.topics[0] == 1]
+    ranked = [p.paper_id for p in topic1]
     assert ranked.index("2611.00002") < ranked.index("2001.00001")
+    why = {p.paper_id: p.why for p in topic1}
+    assert "a new paper (2026-11-20) published in CVPR 2026" in why["2611.00002"]
+    assert "a paper (2020-01-01)" in why["2001.00001"]
 
 
 def test_ratings_change_the_next_picks(db: Database) -> None:
