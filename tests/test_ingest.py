@@ -406,3 +406,61 @@ def test_cli_add_json(cli_services: Services, tmp_path: Path) -> None:
     assert data["failed"][0]["path"].endswith("nope.pdf")
     result = CliRunner().invoke(app, ["add", str(tmp_path / "nope.pdf")])
     assert result.exit_code == 1 and "does not exist" in result.stderr
+
+
+# -- the plan's surveys -------------------------------------------------------------------
+
+def _atom_entry(record: dict, version: int) -> bytes:
+    from xml.sax.saxutils import escape
+
+    arxiv_id = record["arxiv_id"]
+    authors = "".join(f"<author><name>{escape(a)}</name></author>" for a in record.get("authors") or [])
+    published = (record.get("published") or "2024-01-01")[:10]
+    return (f"<entry><id>http://arxiv.org/abs/{arxiv_id}v{version}</id><updated>{published}T00:00:00Z</updated>"
+            f"<published>{published}T00:00:00Z</published><title>{escape(record['title'])}</title>"
+            f"<summary>{escape(record.get('abstract') or '')}</summary>{authors}"
+            f"<arxiv:primary_category term=\"cs.CV\"/><category term=\"cs.CV\"/>"
+            f"<link href=\"https://arxiv.org/pdf/{arxiv_id}v{version}\" title=\"pdf\" type=\"application/pdf\"/>"
+            f"</entry>").encode()
+
+
+def test_plan_surveys_seeded_offline_get_their_full_text(services: Services, server: LocalServer,
+                                                        tmp_path: Path) -> None:
+    from kb.snapshot import seed_plan_papers
+    from tests.ingest_helpers import feed_of
+
+    papers.sync_topics(services.db, services.plan)
+    seed_plan_papers(services.kb, services.plan)
+    records = snapshot_records()
+    surveys = [r.arxiv_id for _, r in services.plan.surveys if r.arxiv_id in records][:3]
+    assert len(surveys) == 3
+    entries = {i: _atom_entry(records[i], 1) for i in surveys}
+    server.arxiv_override = lambda q: (Reply(200, feed_of([entries[i] for i in q["id_list"].split(",")]))
+                                       if q.get("id_list") else None)
+    for i in surveys:
+        server.pdfs[f"{i}v1"] = make_paper_pdf(tmp_path / f"{i}.pdf", title=records[i]["title"][:60],
+                                               stamp=None).read_bytes()
+    svc = _services_for(server, services)
+    report = run_ingest(svc, ids=surveys, mapper=StubMapper({}))
+    assert report.failed == [] and sorted(report.touched) == sorted(surveys)
+    for i in surveys:
+        paper = papers.get_paper(svc.db, i)
+        assert paper is not None and paper.fulltext == "indexed" and paper.version == 1 and paper.plan_resource
+        assert any(a.method == "plan" for a in papers.topic_assignments(svc.db, i))  # the plan's topic stays
+    consistent(svc)
+    svc.db.close()
+
+
+def test_the_nightly_run_catches_up_on_plan_surveys_without_full_text(services: Services,
+                                                                      server: LocalServer) -> None:
+    from kb.snapshot import seed_plan_papers
+
+    seed_plan_papers(services.kb, services.plan)
+    server.arxiv_override = lambda q: Reply(200, empty_feed())  # a quiet night
+    svc = _services_for(server, services)
+    report = run_ingest(svc, new=True, mapper=StubMapper({}))
+    plan_ids = {r[0] for r in svc.db.query("SELECT id FROM papers WHERE plan_resource = 1")}
+    assert {r.split("/pdf/")[1] for r in pdf_requests(server)} == plan_ids  # each one asked for once
+    assert {i for i, _ in report.failed} == plan_ids  # none served here: reported, left pending for next time
+    assert {r[0] for r in svc.db.query("SELECT DISTINCT fulltext FROM papers WHERE plan_resource = 1")} == {"pending"}
+    svc.db.close()

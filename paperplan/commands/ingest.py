@@ -37,16 +37,19 @@ class Mapper(Protocol):
     def relevance(self, paper_ids: Sequence[str]) -> dict[str, float]: ...
 
 
-def fulltext_candidates(svc: Services, touched: Sequence[str], relevance: dict[str, float]) -> list[str]:
+def fulltext_candidates(svc: Services, touched: Sequence[str], relevance: dict[str, float],
+                        sweep: bool = True) -> list[str]:
     """Papers whose full text is worth fetching and not yet in: plan surveys, papers the
-    learner queued or is reading, and this run's papers that fit the plan well enough."""
+    learner queued or is reading, and papers that fit the plan well enough — among this run's
+    papers, and with `sweep` (the nightly run) among every paper in the KB still lacking it."""
     min_score = svc.settings.ingest.fulltext_min_score
     rows = svc.db.query(
         "SELECT p.id FROM papers p LEFT JOIN reading r ON r.paper_id = p.id"
         " WHERE p.kind = 'paper' AND p.fulltext IN ('none', 'pending')"
         " AND p.id NOT LIKE 'sha256:%' AND p.id NOT LIKE 'feed:%'"
         " AND (p.plan_resource = 1 OR r.status IN ('queued', 'reading')) ORDER BY p.id")
-    wanted = [r[0] for r in rows]
+    this_run = set(touched)
+    wanted = [r[0] for r in rows if sweep or r[0] in this_run]
     wanted += [i for i in touched if relevance.get(i, 0.0) >= min_score and i not in wanted]
     return wanted
 
@@ -86,7 +89,9 @@ def run_ingest(svc: Services, *, ids: Sequence[str] = (), query: str | None = No
                 relevance = _map_topics(mapper or svc.topic_mapper, touched, report)
             if fulltext:
                 explicit = [i for i in dict.fromkeys(_version_less(ids)) if i in set(touched) | set(report.unchanged)]
-                candidates = list(dict.fromkeys([*explicit, *fulltext_candidates(svc, touched, relevance)]))
+                # The nightly kind of run (new listings, feeds) also catches up on older papers.
+                worth = fulltext_candidates(svc, touched, relevance, sweep=new or feeds)
+                candidates = list(dict.fromkeys([*explicit, *worth]))
                 if candidates:
                     lock.update(f"fetching full text of {len(candidates)} papers")
                     report.merge(ingestor.fetch_fulltext(candidates))
