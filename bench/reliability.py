@@ -170,6 +170,12 @@ def main() -> int:
     for failure in failures:
         print(f"FAILURE: {failure}")
     print(f"\nwritten: {out}")
+    if failures:
+        print(f"kept for inspection: {work}")
+    else:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
     return 1 if failures else 0
 
 
