@@ -109,12 +109,14 @@ SYSTEM = (
     "passage states; do not add outside knowledge."
 )
 TYPE_INSTRUCTIONS = {
-    "mcq": "Write one multiple-choice question about a key idea of the passage, with exactly one correct "
-           "answer and three plausible wrong options that the passage shows to be wrong. Keep options short. "
-           "Copy into `quote` the sentence of the passage that supports the answer.",
-    "short": "Write one short-answer question about a key idea of the passage (what, why or how), with a "
-             "reference answer of a phrase or one sentence taken from the passage. Do not put the answer "
-             "in the question. Copy into `quote` the sentence of the passage that supports the answer.",
+    "mcq": "Write one multiple-choice question about a specific method, finding, number or definition in "
+           "the passage, with exactly one correct answer and three plausible wrong options. The wrong "
+           "options must be false: never copy other phrases of the passage as wrong options. Keep options "
+           "short. Copy into `quote` the sentence of the passage that supports the answer.",
+    "short": "Write one short-answer question about a specific method, finding, number or definition in the "
+             "passage (what, why or how; not 'the main idea'), with a reference answer of a phrase or one "
+             "sentence taken from the passage. Do not put the answer in the question. Copy into `quote` the "
+             "sentence of the passage that supports the answer.",
     "cloze": "Make one cloze card: copy one important sentence of the passage word for word into "
              "`sentence`, and put into `answer` a key technical term (1-4 words) that appears in that "
              "sentence and that the learner should remember.",
