@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList, TextArea
+from textual.widgets import Input, OptionList, TextArea
 
 from kb.fakes import HashEmbedder
 from paperplan.commands.tui import tui_services
@@ -35,6 +35,14 @@ def tui(tmp_path: Path) -> TuiServices:
     seed_database(svc.db, svc.plan)
     # The service's schedule depends on the machine's time zone: a fixed one keeps the pictures equal.
     return replace(tui_services(svc, now=lambda: NOW), jobs=CannedJobs())
+
+
+def steady_cursors(pilot: Pilot[None]) -> None:
+    """A blinking cursor is caught on or off by chance: keep it on for the picture."""
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    for editor in pilot.app.screen.query(TextArea):
+        editor.cursor_blink = False
 
 
 def settled(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
@@ -72,6 +80,7 @@ def test_paper_at_a_cited_passage_with_its_note(snap_compare: Callable[..., bool
         await pilot.pause()
         app.screen.query_one("#note", TextArea).insert("# 要点\n\nFive challenges: representation, translation, "
                                                        "alignment, fusion, co-learning.")
+        steady_cursors(pilot)
         await pilot.pause()
 
     assert snap_compare(app_with(tui), run_before=open_paper, terminal_size=SIZE)
@@ -85,6 +94,8 @@ def test_topic_correction_dialog(snap_compare: Callable[..., bool], tui: TuiServ
         await pilot.pause()
         app.screen.query_one("#topics").focus()
         await pilot.press("c")
+        await pilot.pause()
+        steady_cursors(pilot)
         await pilot.pause()
 
     assert snap_compare(app_with(tui), run_before=open_dialog, terminal_size=SIZE)
@@ -127,6 +138,8 @@ def test_quiz_after_an_answer_shows_the_source(snap_compare: Callable[..., bool]
         await pilot.pause()
         await pilot.press("b", "enter")
         await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        steady_cursors(pilot)
         await pilot.pause()
 
     assert snap_compare(app_with(tui, quiz=CannedQuiz([card])), run_before=answer, terminal_size=SIZE)
