@@ -350,6 +350,9 @@ class Ingestor:
         self.progress.advance("download")
         try:
             parsed = self.parser.parse(dest)
+            for warning in parsed.warnings:  # e.g. one unreadable page, skipped
+                log.warning("%s", warning)
+                self.progress.note(warning)
         except PdfError as exc:
             dest.unlink(missing_ok=True)  # a broken download is fetched again next time
             papers.set_fulltext_state(self.kb.db, paper.id, "failed", str(exc))
@@ -423,6 +426,9 @@ class Ingestor:
                 report.unchanged.append(sha_id)  # the very same file: no need to parse it again
                 return None
             parsed = self.parser.parse(path)
+            for warning in parsed.warnings:
+                log.warning("%s", warning)
+                self.progress.note(warning)
         except PdfError as exc:
             report.failed.append({"path": str(path), "reason": str(exc)})
             return None
