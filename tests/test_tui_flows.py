@@ -67,7 +67,6 @@ def test_paperplan_without_arguments_opens_the_app(monkeypatch: pytest.MonkeyPat
     from typer.testing import CliRunner
 
     from paperplan import cli
-
     from paperplan.commands import tui as tui_command
 
     opened: list[PaperplanApp] = []
@@ -130,7 +129,7 @@ async def test_quiz_session_grades_and_shows_the_source_passage(services: Servic
         assert "right" in result and "expected" in result
         source = str(screen.query_one("#quiz-source", Static).render())
         assert "five core technical challenges" in source and "p. 2" in source
-        reviews_before = services.db.scalar("SELECT COUNT(*) FROM reviews")
+        reviews_before = int(services.db.scalar("SELECT COUNT(*) FROM reviews"))  # type: ignore[call-overload]
         await pilot.press("e", "enter")  # recall rated easy: saved, and the next card comes
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -308,7 +307,12 @@ async def test_ingest_from_the_jobs_screen_shows_progress_and_lands_in_the_libra
             await pilot.pause()
             screen = app.screen
             original = screen._progress  # type: ignore[attr-defined]
-            screen._progress = lambda done, total, what: (seen.append(what), original(done, total, what))  # type: ignore[attr-defined]
+
+            def watched(done: int, total: int, what: str) -> None:
+                seen.append(what)
+                original(done, total, what)
+
+            screen._progress = watched  # type: ignore[attr-defined]
             await pilot.press(*"1605.08386", "enter")
             await app.workers.wait_for_complete()
             await pilot.pause()
