@@ -32,13 +32,29 @@ def test_llm_check_gets_schema_valid_output_from_the_embedded_model(embedded: LL
     assert report["load_s"] is not None and report["tokens_per_s"]
 
 
-def test_adjudication_keeps_unambiguous_papers_on_their_topic(services: Services, embedded: LLM) -> None:
+def test_adjudication_by_the_embedded_model_stays_within_the_candidates(services: Services, embedded: LLM) -> None:
+    """Forced schema + candidate list: whatever the small model thinks, the answer is one of
+    the embedding's top candidates, stored with method `llm` and a reason. (Its choice among
+    them is not accurate enough to be on by default: `capable` is False for it.)"""
+    from kb.embedder import make_embedder
+    from kb.types import Paper as KbPaper
+
+    services.embedder_override = make_embedder("all-minilm-l6-v2")
     papers.sync_topics(services.db, services.plan)
+    title = "FaceForensics++: Learning to Detect Manipulated Facial Images"
+    papers.upsert_paper(services.db, KbPaper(id="1901.08971", title=title, source="arxiv"))
+    candidates = {s.topic for s in TopicMapper(services.kb, services.plan, None).rank(title)[:4]}
     embedded.capable = True  # force the adjudication path the embedded model normally skips
     try:
-        mapper = TopicMapper(services.kb, services.plan, embedded)
-        # One short call: on 2 busy cores each adjudication takes tens of seconds.
-        out = list(mapper.classify([{"id": "ff", "title": "FaceForensics++: Learning to Detect Manipulated Facial Images"}]))
+        stored = TopicMapper(services.kb, services.plan, embedded).map_and_store(["1901.08971"])["1901.08971"]
     finally:
         embedded.capable = False
-    assert out[0]["topics"][0]["topic"] == 8
+    assert stored and {a.topic for a in stored} <= candidates
+    assert stored[0].method == "llm" and stored[0].reason
+
+
+def test_embedded_defaults_map_without_loading_the_model(services: Services) -> None:
+    """With provider = embedded the mapper does not use the LLM, so ingestion never waits for it."""
+    assert services.settings.llm.provider == "embedded"
+    assert services.topic_mapper.llm is None
+    assert "llm" not in services.__dict__
