@@ -11,7 +11,7 @@ Why our own chat model for llama.cpp instead of langchain_community's ChatLlamaC
 class loads the model when it is constructed (we want the 1.1 GB file opened on the first
 call, so building services stays instant) and it has no timeout. `LlamaCppChat` is a thin
 `BaseChatModel` over `llama_cpp.Llama` that loads lazily, passes `response_format` through,
-enforces a wall-clock deadline per call and streams.
+enforces a wall-clock deadline per call (checked between streamed tokens) and streams.
 
 The composition root passes a plain `ProviderConfig` (it reads settings and the API key
 from the environment); nothing here reads config files or env vars.
@@ -53,10 +53,6 @@ class ProviderConfig:
     temperature: float = 0.0
     context_tokens: int = 4096
     threads: int = 2
-
-
-class _Deadline(Exception):
-    pass
 
 
 def _role(message: BaseMessage) -> str:
@@ -117,59 +113,53 @@ class LlamaCppChat(BaseChatModel):
         return self._client
 
     def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
-        deadline = time.monotonic() + float(kwargs.pop("timeout_s", self.timeout_s))
-
-        def check_deadline(input_ids: Any, scores: Any) -> Any:
-            # Called once per generated token: the only place a running generation can be stopped.
-            if time.monotonic() > deadline:
-                raise _Deadline
-            return scores
-
-        params: dict[str, Any] = {
-            "temperature": self.temperature, "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
-            "seed": self.seed, "logits_processor": [check_deadline],
-        }
+        params: dict[str, Any] = {"temperature": self.temperature, "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
+                                  "seed": self.seed}
         if stop:
             params["stop"] = stop
         if "response_format" in kwargs:
             params["response_format"] = kwargs.pop("response_format")
         return params
 
+    def _pieces(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> Iterator[str]:
+        """The answer token by token, stopped at the deadline.
+
+        Generation always streams, because between two streamed tokens is the only place a
+        running llama.cpp generation can be stopped from Python (an exception raised in a
+        logits processor runs inside a C callback and is swallowed)."""
+        client = self.load()
+        timeout_s = float(kwargs.pop("timeout_s", self.timeout_s))
+        deadline = time.monotonic() + timeout_s
+        stream = client.create_chat_completion(
+            messages=[{"role": _role(m), "content": m.text} for m in messages], stream=True,
+            **self._params(stop, kwargs))
+        try:
+            for part in stream:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no answer within {timeout_s:.0f} s")
+                text = (part["choices"][0].get("delta") or {}).get("content") or ""
+                if text:
+                    yield text
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()  # stops the generation
+
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        client = self.load()
-        params = self._params(stop, kwargs)
-        try:
-            response = client.create_chat_completion(
-                messages=[{"role": _role(m), "content": m.text} for m in messages], **params)
-        except _Deadline as exc:
-            raise TimeoutError(f"no answer within {self.timeout_s:.0f} s") from exc
-        choice = response["choices"][0]
-        self.last_usage = dict(response.get("usage") or {})
-        usage = {"input_tokens": int(self.last_usage.get("prompt_tokens", 0)),
-                 "output_tokens": int(self.last_usage.get("completion_tokens", 0)),
-                 "total_tokens": int(self.last_usage.get("total_tokens", 0))}
-        message = AIMessage(content=choice["message"].get("content") or "",
-                            response_metadata={"finish_reason": choice.get("finish_reason")},
-                            usage_metadata=usage)  # type: ignore[arg-type]
+        pieces = list(self._pieces(messages, stop, kwargs))
+        # One streamed piece is one generated token in llama.cpp.
+        self.last_usage = {"input_tokens": 0, "output_tokens": len(pieces), "total_tokens": len(pieces)}
+        message = AIMessage(content="".join(pieces), usage_metadata=self.last_usage)  # type: ignore[arg-type]
         return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"usage": self.last_usage})
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        client = self.load()
-        params = self._params(stop, kwargs)
-        try:
-            for part in client.create_chat_completion(
-                    messages=[{"role": _role(m), "content": m.text} for m in messages], stream=True, **params):
-                delta = part["choices"][0].get("delta") or {}
-                text = delta.get("content") or ""
-                if text:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-                    if run_manager:
-                        run_manager.on_llm_new_token(text, chunk=chunk)
-                    yield chunk
-        except _Deadline as exc:
-            raise TimeoutError(f"no answer within {self.timeout_s:.0f} s") from exc
+        for text in self._pieces(messages, stop, kwargs):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+            if run_manager:
+                run_manager.on_llm_new_token(text, chunk=chunk)
+            yield chunk
 
 
 def llama_schema_kwargs(schema: type[BaseModel]) -> dict[str, Any]:

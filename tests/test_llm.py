@@ -85,20 +85,28 @@ def test_llama_schema_kwargs_force_the_json_schema() -> None:
 
 
 class _SlowClient:
-    """Behaves like llama_cpp.Llama: calls the logits processors once per generated token."""
+    """Behaves like llama_cpp.Llama streaming a chat completion: one chunk per token."""
 
     def __init__(self, tokens: int, per_token_s: float) -> None:
         self.tokens, self.per_token_s = tokens, per_token_s
         self.seen: dict[str, Any] = {}
+        self.closed = False
 
-    def create_chat_completion(self, messages: list[dict], **params: Any) -> dict:
+    def create_chat_completion(self, messages: list[dict], **params: Any) -> Any:
         self.seen = params
-        for _ in range(self.tokens):
-            time.sleep(self.per_token_s)
-            for processor in params.get("logits_processor") or []:
-                processor([], [])
-        return {"choices": [{"message": {"content": '{"topic": 6, "reason": "diffusion"}'}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": self.tokens, "total_tokens": 10 + self.tokens}}
+        answer = '{"topic": 6, "reason": "diffusion"}'
+        n, k = len(answer), self.tokens  # k ≤ n: every piece holds at least one character
+        pieces = [answer[i * n // k:(i + 1) * n // k] for i in range(k)]
+
+        def stream() -> Any:
+            try:
+                for piece in pieces:
+                    time.sleep(self.per_token_s)
+                    yield {"choices": [{"delta": {"content": piece}, "finish_reason": None}]}
+            finally:
+                self.closed = True
+
+        return stream()
 
 
 def _embedded_with(client: _SlowClient, timeout_s: float) -> LLM:
@@ -112,14 +120,16 @@ def test_embedded_passes_the_schema_and_budget_and_reports_usage() -> None:
     llm = _embedded_with(client, timeout_s=30)
     assert llm.structured(Verdict, "s", "u").topic == 6
     assert client.seen["response_format"]["schema"]["title"] == "Verdict"
-    assert client.seen["max_tokens"] == 512
+    assert client.seen["max_tokens"] == 512 and client.seen["stream"] is True
     assert llm.last_usage["output_tokens"] == 3
 
 
-def test_embedded_generation_past_the_deadline_is_a_timeout() -> None:
-    llm = _embedded_with(_SlowClient(tokens=50, per_token_s=0.02), timeout_s=0.2)
+def test_embedded_generation_past_the_deadline_is_a_timeout_and_stops() -> None:
+    client = _SlowClient(tokens=30, per_token_s=0.02)
+    llm = _embedded_with(client, timeout_s=0.2)
     with pytest.raises(LLMTimeout, match="embedded:stand-in timed out"):
         llm.structured(Verdict, "s", "u")
+    assert client.closed  # the generation was stopped, not left running
 
 
 def test_a_missing_model_file_is_named(tmp_path: Path) -> None:
