@@ -26,6 +26,7 @@ import re
 import shutil
 import threading
 import tomllib
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
@@ -234,10 +235,14 @@ class _LexicalIndex:
 
 
 def chunk_fingerprint(db: Database) -> tuple[Any, ...]:
-    """Changes whenever a chunk is added, removed or replaced (INSERT OR REPLACE gives the
-    row a new rowid), without reading the chunks themselves."""
-    row = db.query("SELECT COUNT(*), COALESCE(MAX(rowid), 0), COALESCE(TOTAL(rowid), 0) FROM chunks")[0]
-    return (int(row[0]), int(row[1]), float(row[2]))
+    """Changes whenever a chunk is added, removed or replaced, without reading every chunk.
+
+    INSERT OR REPLACE gives a row the next rowid, so a change moves COUNT(*) or MAX(rowid) —
+    except when the row replaced was itself the last one (e.g. a one-chunk note saved twice),
+    which is why the last row's text is part of the fingerprint too."""
+    count, last = db.query("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM chunks")[0]
+    rows = db.query("SELECT text FROM chunks WHERE rowid = ?", (last,))
+    return (int(count), int(last), zlib.crc32(rows[0][0].encode("utf-8")) if rows else 0)
 
 
 class LexicalIndex:

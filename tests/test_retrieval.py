@@ -155,3 +155,15 @@ def test_bm25_scores_match_bm25s(corpus: list[list[str]], query: list[str]) -> N
     known = [t for t in dict.fromkeys(query) if t in reference.vocab_dict]
     expected = reference.get_scores(known) if known else np.zeros(len(corpus))
     assert np.allclose(Bm25Matrix.build(corpus).scores(query), expected, atol=1e-5)
+
+
+def test_saving_the_last_chunk_again_with_new_text_is_seen(services: Services) -> None:
+    seed(services)
+    note = Chunk("2203.06947", 10_000, "note", "first draft about gating", section="Note")
+    services.kb.index_chunks("2203.06947", [note])
+    assert services.retriever.search("gating draft", k=1)[0].chunk.kind == "note"
+    note.text = "second thoughts about routing"  # same id: SQLite gives the row the same rowid back
+    services.kb.index_chunks("2203.06947", [note])
+    assert [cid for cid, _ in services.retriever.lexical.search("routing", 3)] == [note.id]
+    assert services.retriever.lexical.search("gating draft", 3) == [] or note.id not in [
+        cid for cid, _ in services.retriever.lexical.search("gating draft", 3)]
