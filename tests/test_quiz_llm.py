@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
 from agent.quiz import CardJob, generate_cards
 from kb import cards, papers
+from kb.fakes import HashEmbedder
 from kb.snapshot import abstract_chunk, paper_from_record, snapshot_records
-from paperplan.wiring import Services
+from paperplan.paths import DataPaths
+from paperplan.settings import LlmSettings, Settings
+from paperplan.wiring import Services, build_services
 
 pytestmark = pytest.mark.llm
+
+
+@pytest.fixture
+def services(data_paths: DataPaths) -> Iterator[Services]:
+    """Like conftest's, with room for a 2-core machine under load: a slow answer is not a wrong one."""
+    svc = build_services(Settings(llm=LlmSettings(timeout_s=600)), data_paths, embedder=HashEmbedder())
+    yield svc
+    if "db" in svc.__dict__:
+        svc.db.close()
+
 
 TAXONOMY = "1705.09406"  # "Multimodal Machine Learning: A Survey and Taxonomy", real abstract in the snapshot
 
