@@ -120,7 +120,7 @@ def show_source(out: IO[str], svc: Any, card: Any) -> None:
 
 def run_cards(svc: Any, cards: list[Any], stream: IO[str], out: IO[str]) -> list[Any]:
     """Ask each card, grade it, show the source, take the rating and save the review at once."""
-    answered = []
+    answered: list[Any] = []
     for index, card in enumerate(cards, 1):
         show_card(out, svc, card, index, len(cards))
         started = time.monotonic()
