@@ -361,21 +361,25 @@ class NotesVault:
                 for i, part in enumerate(chunk_note_text(body))]
 
     def _index(self, note_id: str, path: Path, data: bytes) -> None:
-        """Record the file's hash and re-embed the note as 'note' chunks under its id (a
-        paper's id, or topic-<n> / journal, which is how Ask scopes and finds them)."""
-        body = split_front_matter(data.decode("utf-8", errors="replace"))[1]
-        paper_id = None if is_free_note(note_id) else note_id
-        chunks = self._note_chunks(note_id, body)
-        if chunks:
-            self.kb.index_chunks(note_id, chunks)
-        else:
+        self._index_many([(note_id, path, data)])
+
+    def _index_many(self, notes: list[tuple[str, Path, bytes]]) -> None:
+        """Record each file's hash and re-embed the notes as 'note' chunks under their ids (a
+        paper's id, or topic-<n> / journal, which is how Ask scopes and finds them). One
+        transaction and full embedding batches: a sync of hundreds of notes stays quick."""
+        chunks = {note_id: self._note_chunks(note_id, split_front_matter(data.decode("utf-8", errors="replace"))[1])
+                  for note_id, _, data in notes}
+        for note_id in [n for n, c in chunks.items() if not c]:
             self.kb.delete_paper_chunks(note_id, ["note"])
+        self.kb.index_many({n: c for n, c in chunks.items() if c})
+        now = utc_now()
         with self.db.transaction() as conn:
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO notes (id, paper_id, path, content_hash, updated_at) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET paper_id = excluded.paper_id, path = excluded.path,"
                 " content_hash = excluded.content_hash, updated_at = excluded.updated_at",
-                (note_id, paper_id, path.name, content_hash(data), utc_now()),
+                [(note_id, None if is_free_note(note_id) else note_id, path.name, content_hash(data), now)
+                 for note_id, path, data in notes],
             )
 
     def _files_by_id(self) -> tuple[dict[str, Path], list[str]]:
@@ -402,20 +406,27 @@ class NotesVault:
         files, report.skipped = self._files_by_id()
         known = {r["id"]: r["content_hash"] for r in self.db.query("SELECT id, content_hash FROM notes")}
         with_chunks = {r[0] for r in self.db.query("SELECT DISTINCT paper_id FROM chunks WHERE kind = 'note'")}
+        todo: list[tuple[str, Path, bytes]] = []
         for note_id, path in files.items():
             try:
                 data = path.read_bytes()
-                stale = known.get(note_id) != content_hash(data)
-                # A re-ingest of a new paper version may have dropped the note's chunks.
-                lost = note_id not in with_chunks and bool(
-                    chunk_note_text(split_front_matter(data.decode("utf-8", errors="replace"))[1]))
-                if stale or lost:
-                    self._index(note_id, path, data)
-                    report.indexed.append(note_id)
-                else:
-                    report.unchanged += 1
-            except (OSError, PaperplanError) as exc:
+            except OSError as exc:
                 report.errors.append(f"{path.name}: {exc}")
+                continue
+            stale = known.get(note_id) != content_hash(data)
+            # A re-ingest of a new paper version may have dropped the note's chunks.
+            lost = note_id not in with_chunks and bool(
+                chunk_note_text(split_front_matter(data.decode("utf-8", errors="replace"))[1]))
+            if stale or lost:
+                todo.append((note_id, path, data))
+            else:
+                report.unchanged += 1
+        if todo:
+            try:
+                self._index_many(todo)
+                report.indexed += [note_id for note_id, _, _ in todo]
+            except PaperplanError as exc:
+                report.errors.append(f"indexing {len(todo)} notes: {exc}")
         for note_id in sorted(set(known) - set(files)):
             try:
                 self.kb.delete_paper_chunks(note_id, ["note"])
