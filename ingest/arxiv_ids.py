@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from kb.notes import safe_file_stem as notes_file_stem
+
 _NEW = r"\d{4}\.\d{4,5}"
 _OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
 ARXIV_ID = re.compile(rf"^(?:arxiv:)?(?P<id>{_NEW}|{_OLD})(?:v(?P<version>\d+))?$", re.IGNORECASE)
@@ -52,6 +54,10 @@ def _normalise(raw: str) -> str:
 
 
 def safe_file_stem(paper_id: str, version: int | None = None) -> str:
-    """A file name for a paper's PDF: no slashes or colons, version kept when known."""
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", paper_id)
+    """A file name for a paper's PDF: no slashes or colons, version kept when known.
+
+    The same mapping as the notes vault's (ids like '.' or '../x' get a hashed name), so
+    a paper's files are named alike everywhere and nothing escapes its folder.
+    """
+    stem = notes_file_stem(paper_id)
     return f"{stem}v{version}" if version else stem
