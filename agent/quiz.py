@@ -179,19 +179,37 @@ def coverage(part: str, whole: str) -> float:
     return sum(w in whole_words for w in part_words) / len(part_words)
 
 
+SENTENCE_BREAK = re.compile(r"(?<=[.!?。！？;；])\s+|\n{2,}")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in `text`, so a quote can be cut from the text itself."""
+    spans, start = [], 0
+    for match in [*SENTENCE_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + len(piece.rstrip())))
+        start = match.end() if match else end
+    return spans
+
+
 def sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?。！？;；])\s+|\n{2,}", " ".join(text.split(" ")))
-    return [p.strip() for p in parts if p.strip()]
+    return [text[a:b] for a, b in sentence_spans(text)]
 
 
 def locate_quote(quote: str, passage: str, max_window: int = 3) -> tuple[str, float]:
-    """The passage's own text (1-3 consecutive sentences) best matching `quote`, and the share
-    of the quote's words it holds. The stored quote is always real passage text."""
-    sents = sentences(passage)
+    """The passage's own text (1-3 consecutive sentences, cut from it verbatim) best matching
+    `quote`, and the share of the quote's words it holds."""
+    spans = sentence_spans(passage)
     best, best_score = "", 0.0
     for size in range(1, max_window + 1):
-        for start in range(0, max(1, len(sents) - size + 1)):
-            window = " ".join(sents[start:start + size])
+        for first in range(0, max(1, len(spans) - size + 1)):
+            part = spans[first:first + size]
+            if not part:
+                continue
+            window = passage[part[0][0]:part[-1][1]]
             score = coverage(quote, window)
             if score > best_score + 1e-9:
                 best, best_score = window, score

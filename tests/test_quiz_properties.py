@@ -47,3 +47,12 @@ def test_the_right_letter_is_always_right(options: list[str], right: int) -> Non
     card = Card(type="mcq", question="Q?", answer=options[right], options=options, paper_id="p")
     assert grade_answer(card, "abcd"[right], HashEmbedder()).correct
     assert grade_answer(card, str(right + 1), HashEmbedder()).correct
+
+
+@given(st.lists(SENTENCE, min_size=2, max_size=6), st.sampled_from([" ", "\n", "\n\n", "  "]), st.data())
+def test_the_located_quote_is_verbatim_whatever_the_line_breaks(parts: list[str], gap: str,
+                                                                data: st.DataObject) -> None:
+    passage = gap.join(parts)
+    first = data.draw(st.integers(0, len(parts) - 2))
+    found, overlap = locate_quote(parts[first] + " " + parts[first + 1], passage)
+    assert overlap == 1.0 and found in passage
