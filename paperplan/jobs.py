@@ -56,6 +56,7 @@ def nightly(svc: Services, should_stop: StopCheck = _never, holder: str = HOLDER
         failures: list[PaperplanError | Exception] = []
         steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
             ("ingest", lambda: _ingest(svc, holder)),
+            ("notes", lambda: _sync_notes(svc)),
             ("cards", lambda: _cards_for_read_papers(svc)),
         ]
         for name, step in steps:
@@ -82,6 +83,13 @@ def _ingest(svc: Services, holder: str) -> dict[str, Any]:
 
     report = run_ingest(svc, new=True, feeds=bool(svc.settings.ingest.feeds), holder=holder)
     return report.to_json()
+
+
+def _sync_notes(svc: Services) -> dict[str, Any]:
+    """Notes saved in the TUI (index=False) or edited outside the app become searchable."""
+    report = svc.notes.sync()
+    return {"indexed": len(report.indexed), "removed": len(report.removed),
+            "conflicts": report.conflicts, "errors": report.errors}
 
 
 def papers_needing_cards(svc: Services, limit: int) -> list[str]:

@@ -188,7 +188,18 @@ def test_stop_lets_the_current_step_finish(services: Services, monkeypatch: pyte
     service.shutdown()  # returns once the running step is done
     assert steps == ["ingest started", "ingest finished"]
     run = last_run(services.db, "nightly")
-    assert run and run["ok"] == 1 and run["summary"]["stopped_before"] == "cards"
+    assert run and run["ok"] == 1 and run["summary"]["stopped_before"] == "notes"
+
+
+def test_nightly_makes_notes_edited_outside_searchable(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jobs, "_ingest", lambda svc, holder: {"new": 0})
+    services.paths.create()
+    (services.paths.notes / "journal.md").write_text("Late fusion beat early fusion on my audio set.\n",
+                                                     encoding="utf-8")
+    summary = jobs.nightly(services)
+    assert summary["notes"]["indexed"] == 1
+    hits = services.kb.dense_search("late fusion audio", k=3)
+    assert any(h.chunk.kind == "note" and "Late fusion" in h.chunk.text for h in hits)
 
 
 # -- the shared ingest lock ------------------------------------------------------------------------
