@@ -78,6 +78,11 @@ class IngestReport:
         return self
 
     @property
+    def nothing_succeeded(self) -> bool:
+        """Every source or item failed (offline, say): the run as a whole failed."""
+        return bool(self.failed) and not (self.new or self.updated or self.unchanged)
+
+    @property
     def touched(self) -> list[str]:
         return [*self.new, *(i for i in self.updated if i not in self.new)]
 

@@ -82,6 +82,10 @@ def _ingest(svc: Services, holder: str) -> dict[str, Any]:
     from paperplan.commands.ingest import run_ingest
 
     report = run_ingest(svc, new=True, feeds=bool(svc.settings.ingest.feeds), holder=holder)
+    if report.nothing_succeeded:  # e.g. offline: a failed night, retried at the next slot
+        reasons = "; ".join(f"{what}: {reason}" for what, reason in report.failed[:3])
+        raise JobFailed(f"ingest: every source failed ({len(report.failed)}): {reasons}",
+                        hint="check the network and ingest.arxiv_api_url; the job runs again at its next slot")
     return report.to_json()
 
 

@@ -202,6 +202,19 @@ def test_nightly_makes_notes_edited_outside_searchable(services: Services, monke
     assert any(h.chunk.kind == "note" and "Late fusion" in h.chunk.text for h in hits)
 
 
+def test_a_night_where_every_source_failed_is_recorded_as_failed(services: Services,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.pipeline import IngestReport
+    from paperplan.commands import ingest as ingest_commands
+
+    offline = IngestReport(failed=[("arXiv new listings", "cannot reach export.arxiv.org")])
+    monkeypatch.setattr(ingest_commands, "run_ingest", lambda svc, **kw: offline)
+    with pytest.raises(jobs.JobFailed, match=r"every source failed.*cannot reach export\.arxiv\.org"):
+        jobs.nightly(services)
+    run = last_run(services.db, "nightly")
+    assert run and run["ok"] == 0 and run["summary"]["cards"] == {"papers": 0, "stored": 0}
+
+
 # -- the shared ingest lock ------------------------------------------------------------------------
 
 def test_nightly_reports_who_holds_the_lock_and_still_does_its_other_steps(services: Services) -> None:

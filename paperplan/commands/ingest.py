@@ -198,7 +198,7 @@ def ingest(
         _emit_json(report.to_json())
     else:
         _print_report(report.to_json())
-    if report.failed and not (report.new or report.updated or report.unchanged):
+    if report.nothing_succeeded:
         raise typer.Exit(1)
 
 
