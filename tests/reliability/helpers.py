@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.ingest_helpers import make_blank_pdf, make_encrypted_pdf, make_image_only_pdf
+
 # Slow end-to-end proofs (many subprocesses, a Chroma server) run in `make reliability`,
 # which sets RELIABILITY_FULL=1; `make test` keeps the fast ones.
 full_only = pytest.mark.skipif(os.environ.get("RELIABILITY_FULL") != "1",
@@ -219,39 +221,10 @@ def text_pdf(path: Path, title: str = "A Generated Paper", paragraphs: int = 6, 
     return path
 
 
-def encrypted_pdf(path: Path) -> Path:
-    import pymupdf
-
-    doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), "secret text", fontsize=12)
-    aes256 = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]
-    doc.save(path, encryption=aes256, user_pw="user-pass", owner_pw="owner-pass")
-    doc.close()
-    return path
-
-
-def image_only_pdf(path: Path) -> Path:
-    import pymupdf
-
-    doc = pymupdf.open()
-    page = doc.new_page()
-    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 64, 64), False)
-    pix.clear_with(200)
-    page.insert_image(pymupdf.Rect(72, 72, 272, 272), pixmap=pix)
-    doc.save(path)
-    doc.close()
-    return path
-
-
-def blank_pdf(path: Path) -> Path:
-    """A valid PDF whose one page has neither text nor images."""
-    import pymupdf
-
-    doc = pymupdf.open()
-    doc.new_page()
-    doc.save(path)
-    doc.close()
-    return path
+# The bad-PDF makers are the ingestion tests' own: one generator per kind of broken file.
+encrypted_pdf = make_encrypted_pdf
+image_only_pdf = make_image_only_pdf
+blank_pdf = make_blank_pdf
 
 
 def corrupt_pdf(path: Path, good: Path) -> Path:
