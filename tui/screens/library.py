@@ -149,4 +149,5 @@ class LibraryScreen(PaperplanScreen):
         self.query_one("#search", Input).value = ""
         for name in ("topic", "stage", "status", "source"):
             self.query_one(f"#{name}", Select).clear()
+        self._show()  # clearing is one deliberate act: show everything now, not after the typing pause
         self.query_one("#papers", DataTable).focus()
