@@ -70,3 +70,23 @@ def test_a_missing_config_named_by_env_is_an_error(tmp_path: Path, monkeypatch: 
 def test_start_date_accepts_a_date_or_empty(tmp_path: Path) -> None:
     (tmp_path / "user-config.toml").write_text('[plan]\nstart_date = "2026-09-01"\n', encoding="utf-8")
     assert str(load_settings().plan.start_date) == "2026-09-01"
+
+
+def test_ingest_config_mirrors_every_ingest_setting() -> None:
+    """ingest may not import paperplan, so IngestConfig repeats [ingest]; keep the two in step.
+
+    A setting missing from IngestConfig would be dropped silently by `from_mapping`.
+    """
+    from dataclasses import MISSING, fields
+
+    from ingest.config import IngestConfig
+    from paperplan.settings import IngestSettings
+
+    config_defaults = {
+        f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        for f in fields(IngestConfig)
+    }
+    for name, info in IngestSettings.model_fields.items():
+        assert name in config_defaults, f"[ingest] {name} never reaches the ingest layer (add it to IngestConfig)"
+        if name != "feeds":  # IngestConfig defaults to no feeds so code built without settings fetches none
+            assert config_defaults[name] == info.default, f"[ingest] {name}: defaults differ"
