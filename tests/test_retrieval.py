@@ -167,3 +167,18 @@ def test_saving_the_last_chunk_again_with_new_text_is_seen(services: Services) -
     assert [cid for cid, _ in services.retriever.lexical.search("routing", 3)] == [note.id]
     assert services.retriever.lexical.search("gating draft", 3) == [] or note.id not in [
         cid for cid, _ in services.retriever.lexical.search("gating draft", 3)]
+
+
+def test_chunks_written_by_another_process_are_searched(services: Services) -> None:
+    # The keyword index skips its freshness check while SQLite reports no write; a commit by
+    # another connection (the nightly job, `paperplan ingest`) must still be seen.
+    from kb.db import Database
+
+    seed(services)
+    assert services.retriever.lexical.search("okapi", 3) == []
+    other = Database(services.db.path)
+    papers.upsert_paper(other, Paper(id="2403.00003", title="Okapi", source="local"))
+    with other.transaction():
+        papers.replace_chunks(other, "2403.00003", [Chunk("2403.00003", 0, "body", "Okapi weighting of rare terms.")])
+    other.close()
+    assert [cid for cid, _ in services.retriever.lexical.search("okapi", 3)] == ["2403.00003:v0:0"]

@@ -117,3 +117,19 @@ def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
     names = [r[0] for r in db.query("SELECT name FROM _migrations")]
     assert names == [name for name, _ in MIGRATIONS] and db.integrity_ok()
     assert db.scalar("PRAGMA journal_mode") == "wal"
+
+
+def test_left_out_kinds_are_dropped_with_and_without_a_filter(kb: KnowledgeBase) -> None:
+    # The reference list is the nearest match; the answer must still hold k passages of body text.
+    papers.upsert_paper(kb.db, paper())
+    papers.upsert_paper(kb.db, paper("p2", title="Other"))
+    refs = [Chunk("2502.10816", 100 + i, "references", t, section="References", version=1)
+            for i, t in enumerate(["zebra fusion gates", "zebra fusion"])]
+    kb.index_chunks("2502.10816", refs)
+    kb.index_chunks("2502.10816", chunks("2502.10816", ["zebra fusion gates in the method", "cats"]))
+    kb.index_chunks("p2", chunks("p2", ["zebra fusion gates again", "dogs"]))
+    unfiltered = kb.dense_search("zebra fusion gates", k=3, exclude_kinds=("references",))
+    assert len(unfiltered) == 3 and all(p.chunk.kind == "body" for p in unfiltered)
+    scoped = kb.dense_search("zebra fusion gates", k=3, where={"paper_id": "2502.10816"}, exclude_kinds=("references",))
+    assert [p.chunk.kind for p in scoped] == ["body", "body"]
+    assert kb.dense_search("zebra fusion gates", k=1)[0].chunk.kind == "references"  # nothing left out unless asked
