@@ -11,7 +11,8 @@ Why our own chat model for llama.cpp instead of langchain_community's ChatLlamaC
 class loads the model when it is constructed (we want the 1.1 GB file opened on the first
 call, so building services stays instant) and it has no timeout. `LlamaCppChat` is a thin
 `BaseChatModel` over `llama_cpp.Llama` that loads lazily, passes `response_format` through,
-enforces a wall-clock deadline per call (checked between streamed tokens) and streams.
+enforces a wall-clock deadline per call (prompt evaluation included, see `_DeadlineAbort`)
+and streams.
 
 The composition root passes a plain `ProviderConfig` (it reads settings and the API key
 from the environment); nothing here reads config files or env vars.
@@ -19,6 +20,7 @@ from the environment); nothing here reads config files or env vars.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -65,6 +67,57 @@ def _role(message: BaseMessage) -> str:
     return "user"
 
 
+class _DeadlineAbort:
+    """llama.cpp's abort callback, bound to a deadline.
+
+    Evaluating a long prompt is one `llama_decode` per batch of 256 tokens, each many seconds
+    on a slow CPU, and Python gets no control back until the whole prompt is done. llama.cpp
+    asks the context's abort callback between the operations of its compute graph; once it
+    answers yes, `llama_decode` returns 2 (which `Llama.eval` raises as RuntimeError) after
+    dropping the aborted batch from the KV cache. So a call stops within a fraction of a
+    second of its deadline, and the next call (whose evaluation first trims the cache to the
+    tokens `Llama` has recorded) finds a consistent model.
+
+    Armed only until the first token arrives: the callback runs hundreds of times per
+    generated token and each run takes the GIL, which a busy Python thread would make slow;
+    during generation the check between streamed tokens is enough. The ctypes callback object
+    is held here for as long as llama.cpp has its pointer (the life of the `Llama`)."""
+
+    def __init__(self, client: Any) -> None:
+        import llama_cpp
+
+        self._set = llama_cpp.llama_set_abort_callback
+        self._ctx = client.ctx
+        self._callback = llama_cpp.ggml_abort_callback(self._expired)
+        self._no_callback = llama_cpp.ggml_abort_callback()  # NULL: no callback
+        # llama.cpp logs its clean-up of an aborted batch as an error; it is our timeout, not one.
+        self._log = logging.getLogger("llama-cpp-python")
+        self._log_level = self._log.level
+        self.deadline: float | None = None
+        self.fired = False
+
+    def _expired(self, _data: Any) -> bool:
+        if self.deadline is None or time.monotonic() <= self.deadline:
+            return False
+        if not self.fired:
+            self.fired = True
+            self._log.setLevel(logging.CRITICAL + 1)
+        return True
+
+    def arm(self, deadline: float) -> None:
+        self.deadline, self.fired = deadline, False
+        self._log_level = self._log.level
+        self._set(self._ctx, self._callback, None)
+
+    def disarm(self) -> None:
+        if self.deadline is None:
+            return
+        self._set(self._ctx, self._no_callback, None)
+        self.deadline = None
+        if self.fired:
+            self._log.setLevel(self._log_level)
+
+
 class LlamaCppChat(BaseChatModel):
     """A langchain chat model over `llama_cpp.Llama`, loaded on the first call."""
 
@@ -78,6 +131,7 @@ class LlamaCppChat(BaseChatModel):
     seed: int = 42
 
     _client: Any = PrivateAttr(default=None)
+    _abort: _DeadlineAbort | None = PrivateAttr(default=None)  # set with the client by `load`
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
     load_seconds: float | None = None  # set by the first load, reported by `llm check`
     last_usage: dict[str, Any] = Field(default_factory=dict)  # token counts of the last call
@@ -103,8 +157,10 @@ class LlamaCppChat(BaseChatModel):
                 try:
                     from llama_cpp import Llama
 
-                    self._client = Llama(model_path=str(path), n_ctx=self.context_tokens, n_threads=self.threads,
-                                         n_batch=256, seed=self.seed, verbose=False)
+                    client = Llama(model_path=str(path), n_ctx=self.context_tokens, n_threads=self.threads,
+                                   n_batch=256, seed=self.seed, verbose=False)
+                    self._abort = _DeadlineAbort(client)
+                    self._client = client
                 except Exception as exc:  # llama.cpp reports a bad file as ValueError or RuntimeError
                     raise LLMError(f"cannot load the model file {path}: {exc}",
                                    hint="the file may be corrupt: delete it (the bundled model is reassembled "
@@ -124,23 +180,38 @@ class LlamaCppChat(BaseChatModel):
     def _pieces(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> Iterator[str]:
         """The answer token by token, stopped at the deadline.
 
-        Generation always streams, because between two streamed tokens is the only place a
-        running llama.cpp generation can be stopped from Python (an exception raised in a
-        logits processor runs inside a C callback and is swallowed)."""
+        Until the first token, llama.cpp itself watches the deadline (`_DeadlineAbort`): that
+        is where a long prompt is evaluated. After it, the deadline is checked between
+        streamed tokens, the one place a running generation can be stopped from Python (an
+        exception raised in a logits processor runs inside a C callback and is swallowed);
+        so generation always streams."""
         client = self.load()
         timeout_s = float(kwargs.pop("timeout_s", self.timeout_s))
         deadline = time.monotonic() + timeout_s
-        stream = client.create_chat_completion(
-            messages=[{"role": _role(m), "content": m.text} for m in messages], stream=True,
-            **self._params(stop, kwargs))
+        late = f"no answer within {timeout_s:g} s"
+        abort = self._abort
+        if abort:
+            abort.arm(deadline)
+        stream = None
         try:
+            stream = client.create_chat_completion(
+                messages=[{"role": _role(m), "content": m.text} for m in messages], stream=True,
+                **self._params(stop, kwargs))
             for part in stream:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"no answer within {timeout_s:.0f} s")
+                    raise TimeoutError(late)
                 text = (part["choices"][0].get("delta") or {}).get("content") or ""
                 if text:
+                    if abort:
+                        abort.disarm()  # the prompt is evaluated
                     yield text
+        except RuntimeError as exc:  # "llama_decode returned 2": aborted at the deadline
+            if abort and abort.fired:
+                raise TimeoutError(late) from exc
+            raise
         finally:
+            if abort:
+                abort.disarm()
             close = getattr(stream, "close", None)
             if close:
                 close()  # stops the generation

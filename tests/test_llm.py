@@ -132,6 +132,25 @@ def test_embedded_generation_past_the_deadline_is_a_timeout_and_stops() -> None:
     assert client.closed  # the generation was stopped, not left running
 
 
+class _FailingClient:
+    def create_chat_completion(self, messages: list[dict], **params: Any) -> Any:
+        def stream() -> Any:
+            raise RuntimeError("llama_decode returned 1")
+            yield {}
+
+        return stream()
+
+
+def test_a_llama_cpp_failure_before_the_deadline_is_an_error_not_a_timeout() -> None:
+    """Only an abort at the deadline becomes a timeout; other decode failures keep their message."""
+    chat = LlamaCppChat(model_path="unused.gguf", timeout_s=30)
+    chat._client = _FailingClient()
+    llm = LLM(chat, provider="embedded", model="stand-in", capable=False)
+    with pytest.raises(LLMError, match="llama_decode returned 1") as raised:
+        llm.complete("s", "u")
+    assert not isinstance(raised.value, LLMTimeout)
+
+
 def test_a_missing_model_file_is_named(tmp_path: Path) -> None:
     llm = build_llm(ProviderConfig(model_path=str(tmp_path / "absent.gguf")))
     with pytest.raises(ModelFileError, match=r"absent\.gguf does not exist"):

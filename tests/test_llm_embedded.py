@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from agent.llm import LLM
-from agent.providers import build_llm
+from agent.llm import LLM, LLMTimeout
+from agent.providers import LlamaCppChat, build_llm, load_model
 from agent.topics import TopicMapper
 from kb import papers
 from paperplan.commands.llm import run_llm_check
@@ -58,3 +59,27 @@ def test_embedded_defaults_map_without_loading_the_model(services: Services) -> 
     assert services.settings.llm.provider == "embedded"
     assert services.topic_mapper.llm is None
     assert "llm" not in services.__dict__
+
+
+def test_a_long_prompt_is_stopped_at_the_timeout_and_the_model_answers_the_next_call(embedded: LLM) -> None:
+    """The limit holds while llama.cpp evaluates the prompt, not only between generated tokens:
+    ~3,500 prompt tokens take far longer than 2 s to evaluate on a 2-core machine (the old
+    behaviour raised only after all of them), yet the timeout comes within a few seconds of
+    the limit. The aborted evaluation leaves nothing behind: the next call answers."""
+    chat = embedded.chat
+    assert isinstance(chat, LlamaCppChat)
+    load_model(embedded)  # the load is not part of a call's time limit
+    sentence = "Diffusion models learn to reverse a gradual noising process, step by step. "
+    long_text = sentence * 220
+    limit = chat.timeout_s
+    chat.timeout_s = 2.0
+    try:
+        started = time.monotonic()
+        with pytest.raises(LLMTimeout, match=r"embedded:qwen.* timed out: no answer within 2 s"):
+            embedded.complete("Summarise the text in one sentence.", long_text)
+        elapsed = time.monotonic() - started
+    finally:
+        chat.timeout_s = limit
+    assert elapsed < 2.0 + 10.0, f"the 2 s limit took {elapsed:.1f} s"
+    answer = embedded.complete("Answer with one word.", "Is the sky blue on a clear day? Yes or no?")
+    assert "yes" in answer.lower()
