@@ -292,10 +292,15 @@ class Asker:
             queries = [english, question]
         term_sets = [list(dict.fromkeys(terms(q))) for q in queries]
         idf = self.retriever.lexical.idf([t for words in term_sets for t in words])
-        ceiling = max(idf.values(), default=1.0) or 1.0
+        # A term no chunk holds weighs as much as the rarest term the KB has. (It used to weigh
+        # as much as the question's rarest *known* term: "扩散模型的去噪过程" rendered as
+        # "diffusion model" then let "model" alone cover half the question.)
+        ceiling = self.retriever.lexical.rarest_idf()
         kept = []
         for hit in hits:
-            tokens = set(terms(f"{hit.passage.chunk.section} {hit.passage.chunk.text}"))
+            # The paper's title counts: "How does PaSa's Crawler work?" names the paper, and
+            # its passages rarely repeat the name.
+            tokens = set(terms(f"{hit.passage.title} {hit.passage.chunk.section} {hit.passage.chunk.text}"))
             coverage = 0.0
             for words in term_sets:
                 total = sum(idf[t] or ceiling for t in words)

@@ -335,6 +335,11 @@ class LexicalIndex:
         matrix = self.current().matrix
         return {t: matrix.idf(t) for t in tokens}
 
+    def rarest_idf(self) -> float:
+        """The BM25 idf of a term only one chunk holds: the highest any real term has."""
+        n = self.current().matrix.n_docs
+        return float(np.log(1 + (n - 1 + 0.5) / 1.5))
+
 
 # -- the hybrid retriever ------------------------------------------------------------------------
 

@@ -99,6 +99,17 @@ def test_nothing_relevant_means_a_plain_refusal_with_what_to_ingest(services: Se
     assert answer.to_json()["refused"] is True
 
 
+def test_a_common_word_alone_does_not_make_a_question_answerable(services: Services) -> None:
+    # "models" is in the KB, "diffusion" nowhere: the unknown term must outweigh the common one
+    # (the Chinese form of this question was answered from near misses before).
+    asker = asker_with(services, NoLLM())
+    add_paper(services, "2404.00004", "Model zoo", ["Pretrained models for layout detection.",
+                                                     "Models are downloaded on first use.", "Gating weighs the modalities."])
+    for question in ("Which diffusion models?", "扩散模型的去噪过程是怎样的？"):
+        answer = asker.ask(question)
+        assert answer.refused, question
+
+
 def test_a_chinese_question_is_refused_in_chinese(services: Services) -> None:
     answer = asker_with(services, NoLLM()).ask("水银的沸点是多少开尔文？")
     assert answer.refused and answer.language == "zh"
