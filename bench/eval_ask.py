@@ -155,7 +155,20 @@ def answer_rows(svc: Any, questions: list[dict[str, Any]], count: int) -> list[d
             zh_in_zh += bool(re.search(r"[\u4e00-\u9fff]", answer.answer))
     n = len(picked)
     seconds.sort()
+    # What the learner sees on questions the KB cannot answer: the evidence step's refusal or,
+    # when a passage got through it, the model's NOT IN SOURCES.
+    unanswerable = [q for q in questions if not q["gold"]]
+    refused = []
+    for q in unanswerable:
+        answer = svc.asker.ask(q["question"])
+        print(f"  {q['id']}: refused={answer.refused} {answer.answer[:120]!r}", file=sys.stderr)
+        if answer.refused:
+            refused.append(q["id"])
     return [
+        {"metric": "refused by Ask end to end, KB cannot answer", "value": round(len(refused) / len(unanswerable), 3),
+         "unit": "", "goal": "= 1.0", "ok": len(refused) == len(unanswerable),
+         "note": f"{len(refused)}/{len(unanswerable)} (dev and unseen) with {llm.name}; answered: "
+                 + (", ".join(q["id"] for q in unanswerable if q["id"] not in refused) or "none")},
         {"metric": "answers with citations all resolving", "value": round(resolved / n, 3), "unit": "", "goal": "= 1.0",
          "ok": resolved == n, "note": f"{n} answers by {llm.name}"},
         {"metric": "answers citing inline", "value": round(cited / n, 3), "unit": "", "goal": "", "ok": None,
