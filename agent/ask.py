@@ -194,6 +194,34 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
 
 
+# A sentence is matched to a passage only when they share this many words and this share of
+# the sentence's words (Latin words only for a Chinese sentence, since the papers are English).
+ATTRIBUTE_MIN_SHARED = 2
+ATTRIBUTE_MIN_SHARE = 0.3
+
+
+def attribute(answer: str, passages: Sequence[Passage]) -> str:
+    """`answer` with [n] after each sentence that shares enough words with passage n (the one
+    sharing most), before the sentence's closing punctuation. Sentences matching none stay bare."""
+    passage_terms = [set(terms(f"{p.title} {p.chunk.text}")) for p in passages]
+    out, position = [], 0
+    for sentence in split_sentences(answer):
+        start = answer.find(sentence, position)
+        if start < 0:
+            continue
+        words = {t for t in terms(sentence) if t.isascii()} if has_cjk(sentence) else set(terms(sentence))
+        shared = [len(words & pt) for pt in passage_terms]
+        best = max(range(len(shared)), key=lambda i: (shared[i], -i), default=None)
+        marked = sentence
+        if (best is not None and shared[best] >= ATTRIBUTE_MIN_SHARED
+                and shared[best] >= ATTRIBUTE_MIN_SHARE * len(words)):
+            stem = sentence.rstrip(".!?。！？")
+            marked = f"{stem} [{best + 1}]{sentence[len(stem):]}"
+        out.append(answer[position:start] + marked)
+        position = start + len(sentence)
+    return "".join(out) + answer[position:]
+
+
 def supporting_quote(passage_text: str, claims: Sequence[str], limit: int = 400) -> str:
     """The passage sentence sharing most words with the answer sentences citing it — an exact
     substring of the passage, so the learner can find it on the page."""
@@ -340,13 +368,22 @@ class Asker:
             return answer
         citations = self._citations(text, passages)
         if not citations:
-            # The model cited nothing: say so rather than present the answer as sourced.
-            note = {"en": "\n(No passage was cited; the answer was written from the passages listed below.)",
-                    "zh": "\n（回答未标注引用；它依据的是下面列出的段落。）"}[language]
+            # The model cited nothing (the small embedded one often does not). Match each of
+            # its sentences to the passage it shares most words with and say so; when no
+            # sentence matches well, say the answer is unsourced rather than pass it off as sourced.
+            attributed = attribute(text, passages)
+            if cited_numbers(attributed):
+                text = attributed
+                note = {"en": "\n(The model cited no passage: the numbers were matched to its sentences by shared words.)",
+                        "zh": "\n（模型未标注引用：编号是按共同词语匹配到句子的。）"}[language]
+                citations = self._citations(text, passages)
+            else:
+                note = {"en": "\n(No passage was cited; the answer was written from the passages listed below.)",
+                        "zh": "\n（回答未标注引用；它依据的是下面列出的段落。）"}[language]
+                citations = [self._citation(n, p, []) for n, p in enumerate(passages, 1)]
             text += note
             if on_text:
                 on_text(note)
-            citations = [self._citation(n, p, []) for n, p in enumerate(passages, 1)]
         return Answer(question, text, citations, False, language, passages, removed_citations=check.removed)
 
     def refusal(self, question: str, language: str, hits: Sequence[Hit]) -> Answer:

@@ -4,17 +4,20 @@ models (wrapped in agent.llm.LLM) for the answer step."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from typer.testing import CliRunner
 
-from agent.ask import NOT_FOUND, REMOVED, Asker, Chat, CitationFilter
+from agent.ask import NOT_FOUND, REMOVED, Asker, Chat, CitationFilter, attribute, cited_numbers
 from agent.llm import LLM
 from kb.retrieval import Scope
-from kb.types import Chunk
+from kb.types import Chunk, Passage
 from paperplan import cli
 from paperplan.wiring import Services
 from tests.test_retrieval import CRAWLER, FUSION, XYPE, add_paper, seed
@@ -175,10 +178,30 @@ def test_citing_a_note_says_it_is_the_learners_note(services: Services) -> None:
 
 
 def test_an_uncited_answer_is_not_passed_off_as_sourced(services: Services) -> None:
-    llm = RecordingLLM(["Late fusion combines decisions."])
+    llm = RecordingLLM(["It is a well known idea."])
     answer = asker_with(services, llm).ask("What is late fusion?")
-    assert "No passage was cited" in answer.answer
+    assert "No passage was cited" in answer.answer and "[1]" not in answer.answer
     assert answer.citations and answer.citations[0].quote
+
+
+def test_an_uncited_answer_gets_the_passages_its_sentences_share_words_with(services: Services) -> None:
+    # The small embedded model often writes no [n]: each sentence is matched to the passage it
+    # shares most words with, the marker goes before the full stop, and the learner is told how.
+    llm = RecordingLLM(["Late fusion combines the predictions at the decision level. It is a classic idea."])
+    answer = asker_with(services, llm).ask("What is late fusion?")
+    first, second = answer.answer.split("\n")[0].split(". ", 1)
+    n = answer.citations[0].n
+    assert first.endswith(f"decision level [{n}]") and "[" not in second
+    assert answer.passages[n - 1].chunk.text == FUSION and answer.citations[0].quote == FUSION
+    assert "matched to its sentences by shared words" in answer.answer
+    assert [c.n for c in answer.citations] == [n]
+
+
+def test_a_chinese_uncited_answer_is_matched_by_its_latin_words(services: Services) -> None:
+    llm = RecordingLLM(["PaSa 的 Crawler 会 expand citations 并加入 queue。"])
+    answer = asker_with(services, llm).ask("PaSa 的 Crawler 是如何工作的？")
+    assert "queue [1]。" in answer.answer and "编号是按共同词语匹配到句子的" in answer.answer
+    assert answer.citations[0].quote == CRAWLER
 
 
 def test_capable_model_picks_the_evidence(services: Services) -> None:
@@ -240,3 +263,13 @@ def test_cli_retrieve_only_text_lists_passages_with_their_place(cli_services: Se
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(" 1. 2203.06947  XYLayoutLM  [Method, p. 1]  score ")
     assert "XYPE is a position embedding" in result.stdout
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["late ", "fusion ", "queue ", "Crawler", "a", " ", ".", "。", "！", "?", "的", "\n", "decision "]),
+                max_size=40).map("".join))
+def test_matching_sentences_to_passages_only_adds_valid_markers(answer: str) -> None:
+    passages = [Passage(Chunk("p1", 0, "body", FUSION), "Fusion", 0.0), Passage(Chunk("p2", 0, "body", CRAWLER), "PaSa", 0.0)]
+    marked = attribute(answer, passages)
+    assert re.sub(r" \[[12]\]", "", marked) == answer  # only markers added, nothing lost or moved
+    assert set(cited_numbers(marked)) <= {1, 2}
