@@ -368,22 +368,7 @@ class Asker:
             return answer
         citations = self._citations(text, passages)
         if not citations:
-            # The model cited nothing (the small embedded one often does not). Match each of
-            # its sentences to the passage it shares most words with and say so; when no
-            # sentence matches well, say the answer is unsourced rather than pass it off as sourced.
-            attributed = attribute(text, passages)
-            if cited_numbers(attributed):
-                text = attributed
-                note = {"en": "\n(The model cited no passage: the numbers were matched to its sentences by shared words.)",
-                        "zh": "\n（模型未标注引用：编号是按共同词语匹配到句子的。）"}[language]
-                citations = self._citations(text, passages)
-            else:
-                note = {"en": "\n(No passage was cited; the answer was written from the passages listed below.)",
-                        "zh": "\n（回答未标注引用；它依据的是下面列出的段落。）"}[language]
-                citations = [self._citation(n, p, []) for n, p in enumerate(passages, 1)]
-            text += note
-            if on_text:
-                on_text(note)
+            text, citations = self._cite_by_shared_words(text, passages, language, on_text)
         return Answer(question, text, citations, False, language, passages, removed_citations=check.removed)
 
     def refusal(self, question: str, language: str, hits: Sequence[Hit]) -> Answer:
@@ -431,6 +416,24 @@ class Asker:
             last = history[-1]
             earlier = f"Earlier in this conversation the learner asked: {last.question}\nYou answered: {last.answer[:500]}\n\n"
         return f"{_numbered(evidence)}\n\n{earlier}Question: {question}"
+
+    def _cite_by_shared_words(self, text: str, passages: Sequence[Passage], language: str,
+                              on_text: Callable[[str], None] | None) -> tuple[str, list[Citation]]:
+        """The model cited nothing (the small embedded one often does not). Match each of its
+        sentences to the passage it shares most words with, and say so; when no sentence
+        matches well, say the answer is unsourced rather than pass it off as sourced."""
+        attributed = attribute(text, passages)
+        if cited_numbers(attributed):
+            note = {"en": "\n(The model cited no passage: the numbers were matched to its sentences by shared words.)",
+                    "zh": "\n（模型未标注引用：编号是按共同词语匹配到句子的。）"}[language]
+            if on_text:  # what was streamed had no numbers: show the numbered answer once more
+                on_text(f"{note}\n{attributed}")
+            return attributed + note, self._citations(attributed, passages)
+        note = {"en": "\n(No passage was cited; the answer was written from the passages listed below.)",
+                "zh": "\n（回答未标注引用；它依据的是下面列出的段落。）"}[language]
+        if on_text:
+            on_text(note)
+        return text + note, [self._citation(n, p, []) for n, p in enumerate(passages, 1)]
 
     def _citations(self, answer: str, passages: Sequence[Passage]) -> list[Citation]:
         sentences = split_sentences(answer)

@@ -197,7 +197,7 @@ def run() -> list[dict[str, Any]]:
         svc = build_kb(Path(tmp) / "data")
         rows, misses = recall_rows(svc, questions)
         if misses:
-            rows[0]["note"] += "; missed (dev and unseen): " + " | ".join(misses)
+            rows[0]["note"] += "; missed (every split): " + " | ".join(misses)
         rows += refusal_rows(svc, questions)
         count = int(os.environ.get("PAPERPLAN_EVAL_ASK_ANSWERS", "4"))
         if count:
