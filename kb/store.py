@@ -17,23 +17,30 @@ from kb import papers
 from kb.db import Database
 from kb.embedder import Embedder
 from kb.types import Chunk, Passage
-from kb.vectors import VectorStore
+from kb.vectors import VectorHit, VectorStore
+from kb.windows import chunk_of, sentence_windows, window_id
 
 ProgressFn = Callable[[int, int], None]
 
 
 @dataclass
 class Reconciliation:
-    embedded: int  # chunks SQLite had and the vector store lacked
+    embedded: int  # chunks SQLite had and the vector store lacked (whole, or as sentence windows)
     removed: int  # vectors with no chunk row behind them
 
 
 class KnowledgeBase:
-    def __init__(self, db: Database, embedder: Embedder, vectors_factory: Callable[[], VectorStore]) -> None:
+    def __init__(self, db: Database, embedder: Embedder, vectors_factory: Callable[[], VectorStore],
+                 windows_collection: str | None = None) -> None:
+        """`windows_collection`: where the sentence windows of each chunk go (kb/windows.py);
+        None embeds chunks whole only, and dense search compares whole chunks."""
         self.db = db
         self.embedder = embedder
         self._vectors_factory = vectors_factory
         self._vectors: VectorStore | None = None
+        self._windows_collection = windows_collection
+        self._windows: VectorStore | None = None
+        self._windows_filled = False  # known to hold windows (else dense search checks, then falls back)
 
     @property
     def vectors(self) -> VectorStore:
@@ -41,6 +48,12 @@ class KnowledgeBase:
         if self._vectors is None:
             self._vectors = self._vectors_factory()
         return self._vectors
+
+    @property
+    def windows(self) -> VectorStore | None:
+        if self._windows is None and self._windows_collection:
+            self._windows = self.vectors.sibling(self._windows_collection)
+        return self._windows
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -56,19 +69,40 @@ class KnowledgeBase:
             for paper_id, chunks in chunks_by_paper.items():
                 if chunks:
                     removed += papers.replace_chunks(self.db, paper_id, chunks)[1]
-        self.vectors.delete(removed)
+        self._delete_vectors(removed)
         every = [c for chunks in chunks_by_paper.values() for c in chunks]
         self._embed_and_upsert(every, progress)
         return len(every)
 
     def _embed_and_upsert(self, chunks: Sequence[Chunk], progress: ProgressFn | None = None,
-                          batch: int = 256) -> None:
+                          batch: int = 256, whole: bool = True) -> None:
         for start in range(0, len(chunks), batch):
             part = chunks[start:start + batch]
-            vectors = self.embedder.embed_documents([_embedding_text(c) for c in part])
-            self.vectors.upsert([c.id for c in part], vectors, [_metadata(c) for c in part])
+            if whole:
+                vectors = self.embedder.embed_documents([_embedding_text(c) for c in part])
+                self.vectors.upsert([c.id for c in part], vectors, [_metadata(c) for c in part])
+            self._embed_windows(part)
             if progress:
                 progress(min(start + batch, len(chunks)), len(chunks))
+
+    def _embed_windows(self, chunks: Sequence[Chunk]) -> None:
+        store = self.windows
+        if store is None or not chunks:
+            return
+        ids, texts, metadatas = [], [], []
+        for chunk in chunks:
+            prefix = f"{chunk.section}: " if chunk.section and chunk.kind == "body" else ""
+            for n, window in enumerate(sentence_windows(chunk.text)):
+                ids.append(window_id(chunk.id, n))
+                texts.append(prefix + window)
+                metadatas.append({"chunk_id": chunk.id, "paper_id": chunk.paper_id, "kind": chunk.kind})
+        store.upsert(ids, self.embedder.embed_documents(texts), metadatas)
+        self._windows_filled = True
+
+    def _delete_vectors(self, chunk_ids: Sequence[str]) -> None:
+        self.vectors.delete(chunk_ids)
+        if chunk_ids and self.windows is not None:
+            self.windows.delete_where({"chunk_id": {"$in": list(chunk_ids)}})
 
     def delete_paper_chunks(self, paper_id: str, kinds: Sequence[str]) -> None:
         with self.db.transaction() as conn:
@@ -76,7 +110,7 @@ class KnowledgeBase:
             ids = [r[0] for r in conn.execute(
                 f"SELECT id FROM chunks WHERE paper_id = ? AND kind IN ({marks})", (paper_id, *kinds))]
             conn.execute(f"DELETE FROM chunks WHERE paper_id = ? AND kind IN ({marks})", (paper_id, *kinds))
-        self.vectors.delete(ids)
+        self._delete_vectors(ids)
 
     def reconcile(self) -> Reconciliation:
         """Bring the vector store in line with SQLite after a crash or an interrupted run."""
@@ -88,6 +122,20 @@ class KnowledgeBase:
         if missing:
             chunks = papers.get_chunks(self.db, missing)
             self._embed_and_upsert([chunks[i] for i in missing if i in chunks])
+        # The windows: a chunk embedded whole but killed before its windows, or a KB made
+        # before windows existed, gets them now; windows of a chunk that is gone go.
+        windowed: set[str] = set()
+        if self.windows is not None:
+            window_ids = self.windows.all_ids()
+            stray = sorted(w for w in window_ids if chunk_of(w) not in in_db)
+            self.windows.delete(stray)
+            extra += stray
+            windowed = {chunk_of(w) for w in window_ids}
+            unwindowed = sorted(in_db - windowed - set(missing))
+            if unwindowed:
+                chunks = papers.get_chunks(self.db, unwindowed)
+                self._embed_and_upsert([chunks[i] for i in unwindowed if i in chunks], whole=False)
+                missing += unwindowed
         return Reconciliation(embedded=len(missing), removed=len(extra))
 
     # -- reading ---------------------------------------------------------------------------
@@ -103,17 +151,32 @@ class KnowledgeBase:
         so fetching twice as many nearest neighbours and dropping them costs next to nothing.
         """
         vector = self.embedder.embed_query(query)
+        store, by_window = self._dense_store()
+        fetch = 2 * k if by_window else k  # a chunk's windows crowd the nearest: fetch more, keep its best
         if where is None and exclude_kinds:
-            hits = [h for h in self.vectors.query(vector, 2 * k) if h.metadata.get("kind") not in exclude_kinds][:k]
+            hits = [h for h in store.query(vector, 2 * fetch) if h.metadata.get("kind") not in exclude_kinds]
         else:
             if exclude_kinds:
                 kinds: dict[str, Any] = {"kind": {"$nin": list(exclude_kinds)}}
                 where = kinds if where is None else {"$and": [kinds, where]}
-            hits = self.vectors.query(vector, k, where)
+            hits = store.query(vector, fetch, where)
+        if by_window:  # best window first, so the first hit of a chunk is its best
+            hits = list({h.metadata.get("chunk_id") or chunk_of(h.id): VectorHit(
+                h.metadata.get("chunk_id") or chunk_of(h.id), h.score, h.metadata) for h in reversed(hits)}.values())
+            hits.sort(key=lambda h: -h.score)
+        hits = hits[:k]
         chunks = papers.get_chunks(self.db, [h.id for h in hits])
         titles = self._titles({c.paper_id for c in chunks.values()})
         return [Passage(chunks[h.id], titles.get(chunks[h.id].paper_id, ""), h.score)
                 for h in hits if h.id in chunks]
+
+    def _dense_store(self) -> tuple[VectorStore, bool]:
+        """The windows when there are any, else the whole-chunk vectors (a KB made before
+        windows existed, until `reconcile` adds them)."""
+        if self.windows is not None and (self._windows_filled or self.windows.count() > 0):
+            self._windows_filled = True
+            return self.windows, True
+        return self.vectors, False
 
     def _titles(self, paper_ids: set[str]) -> dict[str, str]:
         if not paper_ids:

@@ -83,6 +83,20 @@ class VectorStore:
         if ids:
             self._call("delete", self._collection.delete, ids=list(ids))
 
+    def delete_where(self, where: dict[str, Any]) -> None:
+        self._call("delete", self._collection.delete, where=where)
+
+    def sibling(self, collection: str) -> VectorStore:
+        """Another collection on the same client (one Chroma client per path per process)."""
+        other = object.__new__(VectorStore)
+        other.location, other._client, other.collection_name = self.location, self._client, collection
+        try:
+            other._collection = self._client.get_or_create_collection(
+                name=collection, embedding_function=None, metadata={"hnsw:space": "cosine"})
+        except Exception as exc:
+            raise VectorStoreError(f"cannot open the collection {collection} at {self.location}: {exc}") from exc
+        return other
+
     def delete_paper(self, paper_id: str) -> None:
         self._call("delete", self._collection.delete, where={"paper_id": paper_id})
 

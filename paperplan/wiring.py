@@ -66,7 +66,8 @@ class Services:
             return VectorStore(path=self.paths.chroma, url=self.settings.kb.chroma_url,
                                collection=collection_name(self.embedder.name))
 
-        return KnowledgeBase(self.db, self.embedder, open_vectors)
+        name = collection_name(self.embedder.name)
+        return KnowledgeBase(self.db, self.embedder, open_vectors, windows_collection=f"{name}-windows")
 
     @cached_property
     def notes(self) -> NotesVault:

@@ -182,3 +182,18 @@ def test_chunks_written_by_another_process_are_searched(services: Services) -> N
         papers.replace_chunks(other, "2403.00003", [Chunk("2403.00003", 0, "body", "Okapi weighting of rare terms.")])
     other.close()
     assert [cid for cid, _ in services.retriever.lexical.search("okapi", 3)] == ["2403.00003:v0:0"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Alpha beta.", "Gamma 3 delta!", "e.g. the", "Why?", "模型很好。", "(Fig. 2)", "\n", " "]),
+                max_size=12).map(" ".join))
+def test_sentence_windows_keep_every_word_in_order(text: str) -> None:
+    from kb.windows import sentence_windows
+
+    windows = sentence_windows(text)
+    assert windows  # every chunk gets at least one window
+    words = " ".join(text.split())
+    # Windows overlap by one sentence: the first window plus each later window's last sentence
+    # rebuild the text, and no window invents a word.
+    assert all(w in words for w in windows)
+    assert set(" ".join(windows).split()) == set(words.split())

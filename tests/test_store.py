@@ -133,3 +133,50 @@ def test_left_out_kinds_are_dropped_with_and_without_a_filter(kb: KnowledgeBase)
     scoped = kb.dense_search("zebra fusion gates", k=3, where={"paper_id": "2502.10816"}, exclude_kinds=("references",))
     assert [p.chunk.kind for p in scoped] == ["body", "body"]
     assert kb.dense_search("zebra fusion gates", k=1)[0].chunk.kind == "references"  # nothing left out unless asked
+
+
+# -- sentence windows (kb/windows.py) -------------------------------------------------------
+
+
+def windowed(kb: KnowledgeBase) -> KnowledgeBase:
+    """The same database and collection, with each chunk also embedded as sentence windows."""
+    return KnowledgeBase(kb.db, kb.embedder, lambda: kb.vectors, windows_collection=kb.vectors.collection_name + "-w")
+
+
+FILLER = " ".join(f"Sentence {i} talks about tables, budgets and weather in town {i}." for i in range(12))
+
+
+def test_one_answering_sentence_in_a_long_chunk_is_found_through_its_window(kb: KnowledgeBase) -> None:
+    papers.upsert_paper(kb.db, paper())
+    long_chunk = f"{FILLER} Zebra gates fuse audio and video streams. {FILLER}"
+    near_miss = "Zebra crossings and audio signals for pedestrians in towns and cities with tables."
+    windows = windowed(kb)
+    windows.index_chunks("2502.10816", chunks("2502.10816", [long_chunk, near_miss]))
+    question = "how do zebra gates fuse audio and video streams"
+    assert windows.dense_search(question, k=1)[0].chunk.text == long_chunk
+    assert kb.dense_search(question, k=1)[0].chunk.text == near_miss  # compared whole, the long chunk is blurred
+    assert len(windows.dense_search(question, k=2)) == 2  # a chunk's many windows count once
+
+
+def test_a_new_version_replaces_the_old_windows(kb: KnowledgeBase) -> None:
+    from kb.windows import chunk_of
+
+    papers.upsert_paper(kb.db, paper())
+    windows = windowed(kb)
+    windows.index_chunks("2502.10816", chunks("2502.10816", ["A one. B two. C three.", "D four."], version=1))
+    windows.index_chunks("2502.10816", chunks("2502.10816", ["E five. F six."], version=2))
+    assert windows.windows is not None
+    assert {chunk_of(w) for w in windows.windows.all_ids()} == {"2502.10816:v2:0"}
+
+
+def test_reconcile_adds_windows_to_an_old_kb_and_drops_stray_ones(kb: KnowledgeBase) -> None:
+    papers.upsert_paper(kb.db, paper())
+    kb.index_chunks("2502.10816", chunks("2502.10816", ["Zebra gates fuse audio. They are cheap.", "Cats."]))
+    windows = windowed(kb)  # the KB was made before windows existed
+    assert windows.dense_search("zebra gates", k=1)[0].chunk.text.startswith("Zebra")  # whole chunks meanwhile
+    fixed = windows.reconcile()
+    assert fixed.embedded == 2 and windows.windows is not None and len(windows.windows.all_ids()) == 2
+    kb.db.conn.execute("DELETE FROM chunks WHERE seq = 1")  # a chunk gone behind the index's back
+    fixed = windows.reconcile()
+    assert fixed.removed == 2  # its whole-chunk vector and its window
+    assert [p.chunk.seq for p in windows.dense_search("cats", k=5)] == [0]
