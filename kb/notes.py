@@ -40,7 +40,7 @@ NOTE_SEQ_BASE = 1_000_000
 NOTE_CHUNK_CHARS = 1200
 # Names a paper's note must not take: the topic notes', the journal's, the exported
 # vault's stage and index pages, and Windows' devices.
-_RESERVED = re.compile(r"^(topic-\d+|stage-\d+|journal|index|con|prn|aux|nul|com\d|lpt\d)$", re.I)
+_RESERVED = re.compile(r"^(topic-.*|stage-.*|journal|index|con|prn|aux|nul|com\d|lpt\d)$", re.I)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # Id shapes kept readable as file names; their names cannot collide with each other.
 _OLD_ARXIV = re.compile(r"^[a-z-]+(\.[A-Z]{2})?/\d{7}$")  # cs/0601001, math.GT/0309136
