@@ -2,7 +2,7 @@
 
 Abstracts/s: 100 recorded arXiv entries served from 127.0.0.1 (no politeness delay), parsed
 by the real arxiv client, upserted into SQLite and embedded into embedded Chroma with the
-real model. PDF pages/s: the real arXiv PDFs in ../shared (or generated papers when absent)
+real model (each chunk whole and as its sentence windows, kb/windows.py). PDF pages/s: the real arXiv PDFs in ../shared (or generated papers when absent)
 through `add_pdfs`: parse in the worker, chunk, SQLite, embed, Chroma. Each is set against
 the raw embedder's throughput on exactly the texts the pipeline embedded, measured in the
 same run. Goal: the pipeline reaches at least 0.85 of the raw embedder.
@@ -38,11 +38,12 @@ def _services(root: Path, server_url: str, embedder: Any) -> Any:
 
 def _embedded_texts(svc: Any) -> list[str]:
     from kb import papers
-    from kb.store import _embedding_text
+    from kb.store import _embedding_text, window_texts
 
     ids = [r[0] for r in svc.db.query("SELECT id FROM chunks ORDER BY id")]
     chunks = papers.get_chunks(svc.db, ids)
-    return [_embedding_text(chunks[i]) for i in ids]
+    # Each chunk whole, and its sentence windows (what dense search compares).
+    return [_embedding_text(chunks[i]) for i in ids] + [t for i in ids for t in window_texts(chunks[i])]
 
 
 def _raw_seconds(embedder: Any, texts: list[str]) -> float:

@@ -91,10 +91,9 @@ class KnowledgeBase:
             return
         ids, texts, metadatas = [], [], []
         for chunk in chunks:
-            prefix = f"{chunk.section}: " if chunk.section and chunk.kind == "body" else ""
-            for n, window in enumerate(sentence_windows(chunk.text)):
+            for n, text in enumerate(window_texts(chunk)):
                 ids.append(window_id(chunk.id, n))
-                texts.append(prefix + window)
+                texts.append(text)
                 metadatas.append({"chunk_id": chunk.id, "paper_id": chunk.paper_id, "kind": chunk.kind})
         store.upsert(ids, self.embedder.embed_documents(texts), metadatas)
         self._windows_filled = True
@@ -206,6 +205,12 @@ class KnowledgeBase:
 def _embedding_text(chunk: Chunk) -> str:
     # The section heading gives a short passage its context ("Method: we fuse …").
     return f"{chunk.section}: {chunk.text}" if chunk.section and chunk.kind == "body" else chunk.text
+
+
+def window_texts(chunk: Chunk) -> list[str]:
+    """What each sentence window of `chunk` is embedded as (with the section, like the chunk)."""
+    prefix = f"{chunk.section}: " if chunk.section and chunk.kind == "body" else ""
+    return [prefix + window for window in sentence_windows(chunk.text)]
 
 
 def _metadata(chunk: Chunk) -> dict[str, Any]:
