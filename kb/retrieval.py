@@ -175,6 +175,11 @@ class Scope:
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (Lucene variant)
 
 
+def bm25_idf(n_docs: int, df: Any) -> Any:
+    """Lucene's BM25 idf for document frequency `df` (a number or an array) among `n_docs`."""
+    return np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+
 @dataclass
 class Bm25Matrix:
     """Precomputed BM25 weights, one column per term (CSC layout: `indptr`, `doc`, `weight`).
@@ -204,7 +209,7 @@ class Bm25Matrix:
         pairs, tf = np.unique(flat_terms * n_docs + flat_docs, return_counts=True)  # sorted by term, then doc
         term_of, doc_of = pairs // n_docs, pairs % n_docs
         df = np.bincount(term_of, minlength=n_terms)
-        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        idf = bm25_idf(n_docs, df)
         norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths[doc_of] / max(float(lengths.mean()), 1e-9))
         weight = (idf[term_of] * tf / (tf + norm)).astype(np.float32)
         indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
@@ -223,8 +228,7 @@ class Bm25Matrix:
         j = self.vocab.get(token)
         if j is None:
             return 0.0
-        df = int(self.indptr[j + 1] - self.indptr[j])
-        return float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
+        return float(bm25_idf(self.n_docs, int(self.indptr[j + 1] - self.indptr[j])))
 
 
 @dataclass
@@ -337,8 +341,7 @@ class LexicalIndex:
 
     def rarest_idf(self) -> float:
         """The BM25 idf of a term only one chunk holds: the highest any real term has."""
-        n = self.current().matrix.n_docs
-        return float(np.log(1 + (n - 1 + 0.5) / 1.5))
+        return float(bm25_idf(self.current().matrix.n_docs, 1))
 
 
 # -- the hybrid retriever ------------------------------------------------------------------------

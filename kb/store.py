@@ -123,7 +123,6 @@ class KnowledgeBase:
             self._embed_and_upsert([chunks[i] for i in missing if i in chunks])
         # The windows: a chunk embedded whole but killed before its windows, or a KB made
         # before windows existed, gets them now; windows of a chunk that is gone go.
-        windowed: set[str] = set()
         if self.windows is not None:
             window_ids = self.windows.all_ids()
             stray = sorted(w for w in window_ids if chunk_of(w) not in in_db)
@@ -159,10 +158,12 @@ class KnowledgeBase:
                 kinds: dict[str, Any] = {"kind": {"$nin": list(exclude_kinds)}}
                 where = kinds if where is None else {"$and": [kinds, where]}
             hits = store.query(vector, fetch, where)
-        if by_window:  # best window first, so the first hit of a chunk is its best
-            hits = list({h.metadata.get("chunk_id") or chunk_of(h.id): VectorHit(
-                h.metadata.get("chunk_id") or chunk_of(h.id), h.score, h.metadata) for h in reversed(hits)}.values())
-            hits.sort(key=lambda h: -h.score)
+        if by_window:  # hits come nearest first, so a chunk's first window is its best
+            best: dict[str, VectorHit] = {}
+            for h in hits:
+                cid = h.metadata.get("chunk_id") or chunk_of(h.id)
+                best.setdefault(cid, VectorHit(cid, h.score, h.metadata))
+            hits = list(best.values())
         hits = hits[:k]
         chunks = papers.get_chunks(self.db, [h.id for h in hits])
         titles = self._titles({c.paper_id for c in chunks.values()})
@@ -202,15 +203,18 @@ class KnowledgeBase:
         return counts
 
 
-def _embedding_text(chunk: Chunk) -> str:
+def _section_prefix(chunk: Chunk) -> str:
     # The section heading gives a short passage its context ("Method: we fuse …").
-    return f"{chunk.section}: {chunk.text}" if chunk.section and chunk.kind == "body" else chunk.text
+    return f"{chunk.section}: " if chunk.section and chunk.kind == "body" else ""
+
+
+def _embedding_text(chunk: Chunk) -> str:
+    return _section_prefix(chunk) + chunk.text
 
 
 def window_texts(chunk: Chunk) -> list[str]:
     """What each sentence window of `chunk` is embedded as (with the section, like the chunk)."""
-    prefix = f"{chunk.section}: " if chunk.section and chunk.kind == "body" else ""
-    return [prefix + window for window in sentence_windows(chunk.text)]
+    return [_section_prefix(chunk) + window for window in sentence_windows(chunk.text)]
 
 
 def _metadata(chunk: Chunk) -> dict[str, Any]:

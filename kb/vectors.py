@@ -7,6 +7,7 @@ downloads a model) is never created.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,11 +56,18 @@ class VectorStore:
                 assert path is not None
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+        except Exception as exc:  # chromadb raises many types; the user needs one message
+            raise VectorStoreError(f"cannot open the vector store at {self.location}: {exc}") from exc
+        self._open(collection)
+
+    def _open(self, collection: str) -> None:
+        try:
             self._collection = self._client.get_or_create_collection(
                 name=collection, embedding_function=None, metadata={"hnsw:space": "cosine"},
             )
         except Exception as exc:  # chromadb raises many types; the user needs one message
-            raise VectorStoreError(f"cannot open the vector store at {self.location}: {exc}") from exc
+            raise VectorStoreError(
+                f"cannot open the vector store at {self.location} (collection {collection}): {exc}") from exc
         self.collection_name = collection
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -88,13 +96,8 @@ class VectorStore:
 
     def sibling(self, collection: str) -> VectorStore:
         """Another collection on the same client (one Chroma client per path per process)."""
-        other = object.__new__(VectorStore)
-        other.location, other._client, other.collection_name = self.location, self._client, collection
-        try:
-            other._collection = self._client.get_or_create_collection(
-                name=collection, embedding_function=None, metadata={"hnsw:space": "cosine"})
-        except Exception as exc:
-            raise VectorStoreError(f"cannot open the collection {collection} at {self.location}: {exc}") from exc
+        other = copy.copy(self)
+        other._open(collection)
         return other
 
     def delete_paper(self, paper_id: str) -> None:
