@@ -573,7 +573,7 @@ def mcq_choice(card: Card, given: str) -> str:
     text = given.strip()
     if len(text) == 1 and text.lower() in "abcdefgh" and ord(text.lower()) - 97 < len(card.options):
         return card.options[ord(text.lower()) - 97]
-    if text.isdigit() and 1 <= int(text) <= len(card.options):
+    if text.isdecimal() and 1 <= int(text) <= len(card.options):  # isdigit() admits "¹", which int() refuses
         return card.options[int(text) - 1]
     return text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from agent.quiz import grade_answer, locate_quote, mcq_choice, normalise, sentences
@@ -31,6 +31,7 @@ def test_sentences_lose_no_words(text: str) -> None:
 
 
 @given(OPTIONS, st.integers(0, 3), st.text(max_size=20))
+@example(["a1", "b2", "c3", "d4"], 0, "¹")  # a superscript digit: isdigit() but not int()-able
 @settings(max_examples=200)
 def test_multiple_choice_is_right_exactly_when_the_chosen_option_is_the_answer(
         options: list[str], right: int, typed: str) -> None:
