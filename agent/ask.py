@@ -28,7 +28,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kb import papers
-from kb.retrieval import STOPWORDS, Hit, Retriever, Scope, has_cjk, terms, tokenize
+from kb.retrieval import Hit, Retriever, Scope
+from kb.terms import STOPWORDS, has_cjk, terms, tokenize
 from kb.types import Passage
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,8 @@ from kb.bibtex import BibEntry, bibliography, render_bibliography
 from kb.errors import PaperplanError
 from kb.notes import is_free_note, topic_note_id
 from kb.plan import Topic
-from kb.retrieval import STOPWORDS, Hit, Retriever, Scope, tokenize
+from kb.retrieval import Hit, Retriever, Scope
+from kb.terms import STOPWORDS, tokenize
 
 MAX_CLAIMS = 8
 # A claim must share this many content words with a passage it cites (small models cite

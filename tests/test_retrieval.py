@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kb import papers
-from kb.retrieval import STOPWORDS, Retriever, Scope, render_english, tokenize
+from kb.retrieval import Retriever, Scope, render_english
+from kb.terms import STOPWORDS, tokenize
 from kb.types import Chunk, Paper, TopicAssignment
 from paperplan.wiring import Services
 
@@ -197,3 +198,23 @@ def test_sentence_windows_keep_every_word_in_order(text: str) -> None:
     # rebuild the text, and no window invents a word.
     assert all(w in words for w in windows)
     assert set(" ".join(windows).split()) == set(words.split())
+
+
+def test_a_question_naming_a_paper_finds_its_passage_among_the_papers_own_words(services: Services) -> None:
+    # In a large KB "Bethe" is rare, so BM25 weighs it heavily — yet inside the Bethe-lattice
+    # paper it is everywhere, and ranks that paper's passages by the title instead of by what
+    # the question asks.
+    papers.sync_topics(services.db, services.plan)
+    for i in range(12):
+        add_paper(services, f"2402.{i:05d}", f"Critical phenomena {i}",
+                  [f"The upper critical dimension of model {i} is four; above it mean field critical exponents hold."])
+    answer = "Since mean field exponents hold above two dimensions, we establish d = 2 as the upper critical dimension."
+    add_paper(services, "1111.2011", "Quantum Criticality for Extended Nodes on a Bethe Lattice", [
+        *(f"On the Bethe lattice the self-energy of a node is local; hopping is summed over neighbours ({i})."
+          for i in range(5)), answer])
+    question = "What is the upper critical dimension for coupled nodes on the Bethe lattice?"
+    whole_kb = [cid for cid, _ in services.retriever.lexical.search(question, 30)]
+    assert whole_kb.index("1111.2011:v0:5") >= 5  # the plain BM25 ranking buries it
+    top = services.retriever.search_hits(question, k=3)
+    found = [h for h in top if h.passage.chunk.text == answer]
+    assert found and found[0].ranks["named paper"] == 1
