@@ -48,6 +48,12 @@ REFUSAL = {
     "zh": "你的知识库里没有能回答这个问题的内容，所以我不会凭记忆作答。",
 }
 SUGGEST_HEAD = {"en": "To answer it, ingest papers on it:", "zh": "可以先导入相关论文："}
+ECHO_NOTE = {
+    "en": "The model's reply only restated the question, so it is not an answer.",
+    "zh": "模型的回复只是复述了问题，不能算作回答。",
+}
+# Chinese function characters: a bigram holding one ("的算" in "…的算法") carries no content.
+FUNCTION_CHARS = frozenset("的是了在和与及或也都就而被把给对按照为从以于其之这那个些么什吗呢吧啊将并")
 NOTE_SECTION = "your note"
 
 
@@ -101,10 +107,6 @@ def language_of(text: str) -> str:
 
 class RelevantPassages(BaseModel):
     relevant: list[int] = Field(description="numbers of the passages that contain information answering the question")
-
-
-class EnglishQuery(BaseModel):
-    english: str = Field(description="the question translated into English, keeping names and terms")
 
 
 class StandaloneQuestion(BaseModel):
@@ -201,6 +203,18 @@ ATTRIBUTE_MIN_SHARED = 2
 ATTRIBUTE_MIN_SHARE = 0.3
 
 
+def restates(question: str, answer: str) -> bool:
+    """True when `answer` adds no content word the question lacks — "Google Scholar ranks its
+    results by Google Scholar's ranking". The small embedded model writes such echoes when the
+    passages only share the question's words; they are refused, not shown as answers. A new
+    number, name or content word (any at all) makes it an answer."""
+    def content(text: str) -> set[str]:
+        return {t for t in terms(CITATION.sub(" ", text)) if t.isascii() or not set(t) & FUNCTION_CHARS}
+
+    said = content(answer)
+    return bool(said) and not said - content(question)
+
+
 def attribute(answer: str, passages: Sequence[Passage]) -> str:
     """`answer` with [n] after each sentence that shares enough words with passage n (the one
     sharing most), before the sentence's closing punctuation. Sentences matching none stay bare."""
@@ -235,6 +249,22 @@ def supporting_quote(passage_text: str, claims: Sequence[str], limit: int = 400)
 
 
 # -- the asker -----------------------------------------------------------------------------------------
+
+
+TRANSLATE = ("Translate the user's question into English. Keep names, acronyms, symbols and numbers as "
+             "written. Reply with the English question only.")
+
+
+def clean_translation(reply: str, question: str) -> str | None:
+    """The English question in a model's reply, or None when the reply is not one: empty,
+    still Chinese, or far longer than a translation of `question` could be."""
+    lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    text = re.sub(r"^(?:english|translation)\s*:\s*", "", lines[0], flags=re.I).strip().strip('"“”\'`').strip()
+    if not text or has_cjk(text) or len(text) > 4 * len(question) + 80:
+        return None
+    return text
 
 
 class Asker:
@@ -273,17 +303,24 @@ class Asker:
         return f"{previous} {question}"
 
     def english_query(self, query: str, llm: Any = None) -> str | None:
-        """An English rendering of a non-English query: glossary words, plus an LLM
-        translation when the model is capable. None for an English query."""
+        """The English a Chinese query is searched with: the model's translation, or the
+        glossary's words when there is no model or its reply is not a translation. None for
+        an English query.
+
+        Any model translates, the embedded one included (about 1 s): the glossary only knows
+        the terms it was written for, and on questions written after it Chinese recall@5 was
+        0.80 against 0.9-1.0 in English (bench/data/ask)."""
         if not has_cjk(query):
             return None
-        english = self.retriever.english_query(query)
-        if llm is not None and llm.capable:
-            try:
-                english = f"{llm.structured(EnglishQuery, 'Translate the question into English.', query).english} {english}"
-            except Exception as exc:
-                log.warning("could not translate the question: %s", exc)
-        return english
+        glossary = self.retriever.english_query(query)
+        if llm is None:
+            return glossary
+        try:
+            translation = clean_translation(llm.complete(TRANSLATE, query), query)
+        except Exception as exc:  # a failed translation only costs retrieval quality
+            log.warning("could not translate the question, searching with the glossary's words: %s", exc)
+            return glossary
+        return translation or glossary
 
     def retrieve(self, question: str, *, scope: Scope | None = None, k: int | None = None,
                  history: Sequence[Turn] = (), llm: Any = None) -> list[Hit]:
@@ -362,19 +399,19 @@ class Asker:
         if tail and on_text:
             on_text(tail)
         text = check.text.strip()
-        if not text or check.not_found:
-            answer = self.refusal(question, language, hits)
+        if not text or check.not_found or restates(question, text):
+            answer = self.refusal(question, language, hits, echo=bool(text) and not check.not_found)
             if on_text:
-                on_text(answer.answer)
+                on_text(("\n" if text else "") + answer.answer)
             return answer
         citations = self._citations(text, passages)
         if not citations:
             text, citations = self._cite_by_shared_words(text, passages, language, on_text)
         return Answer(question, text, citations, False, language, passages, removed_citations=check.removed)
 
-    def refusal(self, question: str, language: str, hits: Sequence[Hit]) -> Answer:
+    def refusal(self, question: str, language: str, hits: Sequence[Hit], echo: bool = False) -> Answer:
         suggestions = self.suggestions(question, hits)
-        lines = [REFUSAL[language]]
+        lines = [ECHO_NOTE[language], REFUSAL[language]] if echo else [REFUSAL[language]]
         if suggestions:
             lines.append(SUGGEST_HEAD[language])
             lines.extend(f"  {s}" for s in suggestions)
