@@ -224,7 +224,9 @@ def attribute(answer: str, passages: Sequence[Passage]) -> str:
         start = answer.find(sentence, position)
         if start < 0:
             continue
-        words = {t for t in terms(sentence) if t.isascii()} if has_cjk(sentence) else set(terms(sentence))
+        # Whole words are counted: one hyphenated name ("Perron-Frobenius") is one shared word.
+        words = set(terms(sentence, parts=False))
+        words = {t for t in words if t.isascii()} if has_cjk(sentence) else words
         shared = [len(words & pt) for pt in passage_terms]
         best = max(range(len(shared)), key=lambda i: (shared[i], -i), default=None)
         marked = sentence

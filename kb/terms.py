@@ -37,16 +37,17 @@ def tokenize(text: str) -> list[str]:
     return words + [f"{a}_{b}" for a, b in itertools.pairwise(latin)]
 
 
-def terms(text: str) -> list[str]:
+def terms(text: str, parts: bool = True) -> list[str]:
     """Lowercased Latin words (stopwords out, plurals folded) and Chinese character bigrams
-    (single characters for one-character runs)."""
+    (single characters for one-character runs). `parts=False` leaves out the parts of
+    hyphenated and dotted words, for counting words: "Perron-Frobenius" is one word."""
     lowered = text.lower()
     tokens: list[str] = []
     for word in LATIN_WORD.findall(lowered):
         if word in STOPWORDS or (len(word) == 1 and not word.isdigit()):
             continue
         tokens.append(_stem(word))
-        if "-" in word or "." in word:  # "layout-aware" also matches "layout" and "aware"
+        if parts and ("-" in word or "." in word):  # "layout-aware" also matches "layout" and "aware"
             tokens.extend(_stem(p) for p in re.split(r"[.-]", word) if len(p) > 1 and p not in STOPWORDS)
     for run in CJK_RUN.findall(text):
         if len(run) == 1:

@@ -363,3 +363,12 @@ def test_a_question_restates_itself_and_a_new_number_is_an_answer(question: str,
         assert not restates(question, "")
     if str(number) not in question:
         assert not restates(question, f"{question} {number}")
+
+
+def test_one_shared_hyphenated_name_is_not_enough_to_cite_a_passage() -> None:
+    # The embedded model once answered "what is the Perron-Frobenius theorem" from memory, and
+    # the name's three tokens (perron-frobenius, perron, frobenius) passed as three shared words.
+    passage = Passage(Chunk("1111.2011", 0, "body", "The Perron-Frobenius uniform mode dominates the lattice sum."), "Bethe", 0.5)
+    assert attribute("在非负矩阵中，Perron-Frobenius 定理给出了最大特征值的结论。", [passage]) == \
+        "在非负矩阵中，Perron-Frobenius 定理给出了最大特征值的结论。"
+    assert "[1]" in attribute("在 Bethe 格点上，Perron-Frobenius uniform mode 占主导。", [passage])
