@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from kb import papers
-from kb.retrieval import Hit, Retriever, Scope
+from kb.retrieval import Hit, Retriever, Scope, render_english
 from kb.terms import STOPWORDS, has_cjk, terms, tokenize
 from kb.types import Passage
 
@@ -48,9 +48,12 @@ REFUSAL = {
     "zh": "你的知识库里没有能回答这个问题的内容，所以我不会凭记忆作答。",
 }
 SUGGEST_HEAD = {"en": "To answer it, ingest papers on it:", "zh": "可以先导入相关论文："}
-ECHO_NOTE = {
-    "en": "The model's reply only restated the question, so it is not an answer.",
-    "zh": "模型的回复只是复述了问题，不能算作回答。",
+# Why a reply the model did write is refused all the same.
+NOT_AN_ANSWER = {
+    "echo": {"en": "The model's reply only restated the question, so it is not an answer.",
+             "zh": "模型的回复只是复述了问题，不能算作回答。"},
+    "unsourced": {"en": "The model's reply cites no passage and shares no words with any, so it is not shown as an answer.",
+                  "zh": "模型的回复没有引用任何段落，也与段落没有共同词语，所以不作为回答。"},
 }
 # Chinese function characters: a bigram holding one ("的算" in "…的算法") carries no content.
 FUNCTION_CHARS = frozenset("的是了在和与及或也都就而被把给对按照为从以于其之这那个些么什吗呢吧啊将并")
@@ -215,9 +218,10 @@ def restates(question: str, answer: str) -> bool:
     return bool(said) and not said - content(question)
 
 
-def attribute(answer: str, passages: Sequence[Passage]) -> str:
+def attribute(answer: str, passages: Sequence[Passage], glossary: Mapping[str, str] | None = None) -> str:
     """`answer` with [n] after each sentence that shares enough words with passage n (the one
-    sharing most), before the sentence's closing punctuation. Sentences matching none stay bare."""
+    sharing most), before the sentence's closing punctuation. Sentences matching none stay bare.
+    A Chinese sentence counts its Latin words plus the English of its `glossary` terms."""
     passage_terms = [set(terms(f"{p.title} {p.chunk.text}")) for p in passages]
     out, position = [], 0
     for sentence in split_sentences(answer):
@@ -225,8 +229,10 @@ def attribute(answer: str, passages: Sequence[Passage]) -> str:
         if start < 0:
             continue
         # Whole words are counted: one hyphenated name ("Perron-Frobenius") is one shared word.
-        words = set(terms(sentence, parts=False))
-        words = {t for t in words if t.isascii()} if has_cjk(sentence) else words
+        if has_cjk(sentence):
+            words = {t for t in terms(render_english(sentence, glossary or {}), parts=False) if t.isascii()}
+        else:
+            words = set(terms(sentence, parts=False))
         shared = [len(words & pt) for pt in passage_terms]
         best = max(range(len(shared)), key=lambda i: (shared[i], -i), default=None)
         marked = sentence
@@ -401,19 +407,28 @@ class Asker:
         if tail and on_text:
             on_text(tail)
         text = check.text.strip()
-        if not text or check.not_found or restates(question, text):
-            answer = self.refusal(question, language, hits, echo=bool(text) and not check.not_found)
+        reason, citations, attributed = None, self._citations(text, passages), ""
+        if text and not check.not_found:
+            if restates(question, text):
+                reason = "echo"
+            elif not citations:  # the small embedded model often cites nothing
+                attributed = attribute(text, passages, self.retriever.glossary)
+                if not cited_numbers(attributed):
+                    reason = "unsourced"  # nothing ties it to the passages: it came from the model's memory
+        if not text or check.not_found or reason:
+            answer = self.refusal(question, language, hits, reason)
             if on_text:
                 on_text(("\n" if text else "") + answer.answer)
             return answer
-        citations = self._citations(text, passages)
         if not citations:
-            text, citations = self._cite_by_shared_words(text, passages, language, on_text)
+            text, citations = self._cited_by_shared_words(attributed, passages, language, on_text)
         return Answer(question, text, citations, False, language, passages, removed_citations=check.removed)
 
-    def refusal(self, question: str, language: str, hits: Sequence[Hit], echo: bool = False) -> Answer:
+    def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None) -> Answer:
+        """The learner-facing refusal; `reason` ("echo", "unsourced") says why a reply the model
+        did write is not shown as an answer."""
         suggestions = self.suggestions(question, hits)
-        lines = [ECHO_NOTE[language], REFUSAL[language]] if echo else [REFUSAL[language]]
+        lines = [NOT_AN_ANSWER[reason][language], REFUSAL[language]] if reason else [REFUSAL[language]]
         if suggestions:
             lines.append(SUGGEST_HEAD[language])
             lines.extend(f"  {s}" for s in suggestions)
@@ -457,23 +472,14 @@ class Asker:
             earlier = f"Earlier in this conversation the learner asked: {last.question}\nYou answered: {last.answer[:500]}\n\n"
         return f"{_numbered(evidence)}\n\n{earlier}Question: {question}"
 
-    def _cite_by_shared_words(self, text: str, passages: Sequence[Passage], language: str,
-                              on_text: Callable[[str], None] | None) -> tuple[str, list[Citation]]:
-        """The model cited nothing (the small embedded one often does not). Match each of its
-        sentences to the passage it shares most words with, and say so; when no sentence
-        matches well, say the answer is unsourced rather than pass it off as sourced."""
-        attributed = attribute(text, passages)
-        if cited_numbers(attributed):
-            note = {"en": "\n(The model cited no passage: the numbers were matched to its sentences by shared words.)",
-                    "zh": "\n（模型未标注引用：编号是按共同词语匹配到句子的。）"}[language]
-            if on_text:  # what was streamed had no numbers: show the numbered answer once more
-                on_text(f"{note}\n{attributed}")
-            return attributed + note, self._citations(attributed, passages)
-        note = {"en": "\n(No passage was cited; the answer was written from the passages listed below.)",
-                "zh": "\n（回答未标注引用；它依据的是下面列出的段落。）"}[language]
-        if on_text:
-            on_text(note)
-        return text + note, [self._citation(n, p, []) for n, p in enumerate(passages, 1)]
+    def _cited_by_shared_words(self, attributed: str, passages: Sequence[Passage], language: str,
+                               on_text: Callable[[str], None] | None) -> tuple[str, list[Citation]]:
+        """The answer numbered by `attribute` (the model cited nothing), saying so."""
+        note = {"en": "\n(The model cited no passage: the numbers were matched to its sentences by shared words.)",
+                "zh": "\n（模型未标注引用：编号是按共同词语匹配到句子的。）"}[language]
+        if on_text:  # what was streamed had no numbers: show the numbered answer once more
+            on_text(f"{note}\n{attributed}")
+        return attributed + note, self._citations(attributed, passages)
 
     def _citations(self, answer: str, passages: Sequence[Passage]) -> list[Citation]:
         sentences = split_sentences(answer)

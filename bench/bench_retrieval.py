@@ -30,6 +30,7 @@ QUERIES = [
     "position embeddings for variable length sequences",
     "knowledge distillation of vision transformers",
     "hallucination in multimodal large language models",
+    "Which reward does the crawler receive in Synthetic paper 17?",  # names a paper: the third BM25 list
 ]
 WINDOWS_PER_CHUNK = 4  # measured on the fixture PDFs: 884 windows for 210 chunks
 REPEATS = 3  # each query this many times per size, after one warm-up pass

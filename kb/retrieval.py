@@ -26,7 +26,7 @@ import shutil
 import threading
 import tomllib
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
@@ -63,7 +63,7 @@ def load_glossary(extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     return pairs
 
 
-def render_english(question: str, glossary: dict[str, str]) -> str:
+def render_english(question: str, glossary: Mapping[str, str]) -> str:
     """An English search query for a question that contains Chinese.
 
     Keeps the Latin words the question already has and adds the English of every glossary

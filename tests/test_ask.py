@@ -196,11 +196,21 @@ def test_citing_a_note_says_it_is_the_learners_note(services: Services) -> None:
     assert "learner's own note" in llm.prompts[-1][1]
 
 
-def test_an_uncited_answer_is_not_passed_off_as_sourced(services: Services) -> None:
-    llm = RecordingLLM(["It is a well known idea."])
-    answer = asker_with(services, llm).ask("What is late fusion?")
-    assert "No passage was cited" in answer.answer and "[1]" not in answer.answer
-    assert answer.citations and answer.citations[0].quote
+def test_a_reply_tied_to_no_passage_is_refused_as_memory(services: Services) -> None:
+    llm = RecordingLLM(["It is a well known idea from the nineties."])
+    streamed: list[str] = []
+    answer = asker_with(services, llm).ask("What is late fusion?", on_text=streamed.append)
+    assert answer.refused and not answer.citations and "[1]" not in answer.answer
+    assert "cites no passage and shares no words with any" in answer.answer
+    assert "".join(streamed).endswith(answer.answer)
+
+
+def test_a_chinese_sentence_is_matched_through_the_glossarys_english(services: Services) -> None:
+    # "晚期融合" and "决策层" are glossary terms; the sentence has no Latin word at all.
+    llm = RecordingLLM(["Late fusion at the decision level", "晚期融合在决策层结合各模型的预测。"])
+    answer = asker_with(services, llm).ask("什么是晚期融合？")
+    assert not answer.refused
+    assert answer.citations[0].quote == FUSION and "编号是按共同词语匹配到句子的" in answer.answer
 
 
 def test_an_uncited_answer_gets_the_passages_its_sentences_share_words_with(services: Services) -> None:
