@@ -1,7 +1,8 @@
 """Section-aware chunks for the vector index, with langchain-text-splitters.
 
 Each section is split on its own (a chunk never straddles two sections), so every chunk can
-say which section and which pages it came from. Captions are one chunk each; the reference
+say which section and which pages it came from. Captions are one chunk each (with a table's
+cells, split when long); the reference
 list is chunked apart (kind 'references') so retrieval can leave it out.
 """
 
@@ -61,8 +62,14 @@ def chunk_pdf(paper_id: str, version: int | None, parsed: ParsedPdf) -> list[Chu
                                 page_first=first, page_last=last, version=version))
             seq += 1
     for caption in parsed.captions:
-        chunks.append(Chunk(paper_id=paper_id, seq=seq, kind="caption", text=caption.text[:CHUNK_CHARS * 2],
-                            section=caption.label, page_first=caption.page, page_last=caption.page,
-                            version=version))
-        seq += 1
+        # A table's caption carries its cells (ingest.pdf): a long table is split like a
+        # section, each piece headed by the caption's first line so it still says what it is.
+        pieces = [caption.text]
+        if len(caption.text) > CHUNK_CHARS * 2:
+            head, _, cells = caption.text.partition("\n")
+            pieces = [f"{head}\n{piece}" for piece in body.split_text(cells)] if cells else body.split_text(head)
+        for text in pieces:
+            chunks.append(Chunk(paper_id=paper_id, seq=seq, kind="caption", text=text, section=caption.label,
+                                page_first=caption.page, page_last=caption.page, version=version))
+            seq += 1
     return chunks

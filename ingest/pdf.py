@@ -459,23 +459,70 @@ def _join(lines: list[str]) -> str:
     return re.sub(r"\s+", " ", out).strip()
 
 
+# A table's cells: a block whose text is at least 8 % digits, or whose lines average at most
+# 25 characters ("Name Value", "α (Equation 1) 1.5"). Prose next to a table is neither.
+TABLE_DIGITS, TABLE_LINE_CHARS, TABLE_MAX_BLOCKS = 0.08, 25, 8
+
+
+def _tabular(block: _Block, joined: str) -> bool:
+    digits = sum(c.isdigit() for c in joined) / max(1, len(joined))
+    mean_line = sum(len(ln.text.strip()) for ln in block.lines) / len(block.lines)
+    return digits >= TABLE_DIGITS or mean_line <= TABLE_LINE_CHARS
+
+
+def _table_bodies(blocks: list[_Block], texts: list[str], body_size: float) -> dict[int, list[int]]:
+    """For each table caption (by block index), the blocks holding its cells: the run of
+    tabular blocks on its page just before it (the caption below the table), else just after.
+
+    Why: pymupdf reads a table as loose runs of numbers that land in the middle of a prose
+    chunk, while its caption ("Table 4. F1 scores … reading orders") becomes a chunk of its
+    own, so neither answers "what F1 does LayoutXLM get with θ = 10?". Kept together, the
+    caption says what the numbers are."""
+    bodies: dict[int, list[int]] = {}
+    taken: set[int] = set()
+    for i, text in enumerate(texts):
+        label = CAPTION.match(text)
+        if not label or not label.group("what").lower().startswith("tab"):
+            continue
+        for step in (-1, 1):
+            run: list[int] = []
+            j = i + step
+            while (0 <= j < len(blocks) and len(run) < TABLE_MAX_BLOCKS and j not in taken
+                   and blocks[j].page == blocks[i].page and not CAPTION.match(texts[j])
+                   and not _heading_candidate(blocks[j].lines[0], blocks[j], body_size)  # "4.2 Crawler"
+                   and _tabular(blocks[j], texts[j])):
+                run.append(j)
+                j += step
+            if run:
+                bodies[i] = sorted(run)
+                taken.update(run)
+                break
+    return bodies
+
+
 def _structure(blocks: list[_Block], body_size: float, title: str) -> tuple[list[Section], list[Caption]]:
     sections: list[Section] = [Section("Front matter", "body")]
     captions: list[Caption] = []
+    texts = [_join([ln.text for ln in b.lines]) for b in blocks]
+    tables = _table_bodies(blocks, texts, body_size)
+    in_table = {j for run in tables.values() for j in run}
     in_references = False
     title_words = set(title.lower().split())
     doc_numbered = sum(1 for b in blocks for ln in b.lines[:1]
                        if _numbered(ln.text.strip()) and _heading_candidate(ln, b, body_size)) >= 2
-    for b in blocks:
+    for i, b in enumerate(blocks):
         first = b.lines[0]
         if b.page == 1 and first.size > body_size + 1.5 and set(first.text.lower().split()) <= title_words:
             continue  # the title itself
-        joined = _join([ln.text for ln in b.lines])
+        if i in in_table:
+            continue  # read with its caption
+        joined = texts[i]
         caption = CAPTION.match(joined)
         if caption:
             what = "Figure" if caption.group("what").lower().startswith("fig") else "Table"
             number = caption.group("label")[len(caption.group("what")):].strip()
-            captions.append(Caption(f"{what} {number}", b.page, joined))
+            cells = "\n".join(texts[j] for j in tables.get(i, []))
+            captions.append(Caption(f"{what} {number}", b.page, f"{joined}\n{cells}" if cells else joined))
             continue
         inline = ABSTRACT_INLINE.match(joined) if not sections[-1].paragraphs or len(sections) <= 2 else None
         if inline and len(joined) > 40:

@@ -92,6 +92,34 @@ def test_real_paper_without_stamp_keeps_its_sections() -> None:
     assert sum(c.label.startswith("Table") for c in parsed.captions) >= 5
 
 
+def test_a_tables_cells_travel_with_its_caption_and_leave_the_prose() -> None:
+    parsed = parse_pdf(shared_pdf("2203.06947_xylayoutlm.pdf"))
+    (table4,) = [c for c in parsed.captions if c.label == "Table 4"]
+    assert table4.text.startswith("Table 4. F1 scores") and "Aug XY Cut (0.5, 0.5, 10) 0.8702" in table4.text
+    body = " ".join(s.text for s in parsed.sections)
+    assert "0.8702" not in body  # the numbers no longer sit inside a prose chunk
+    assert "we conduct experiments on XFUN with different reading orders" in body  # the prose stays
+
+    pasa = parse_pdf(shared_pdf("2501.10120_pasa.pdf"))
+    (table4,) = [c for c in pasa.captions if c.label == "Table 4"]
+    assert "c([Search]) (Equation 1) 0.1" in table4.text
+    # Short headings next to a table are not cells: the sections they open survive.
+    assert {"3.2 RealScholarQuery", "4.2 Crawler"} <= {s.title for s in pasa.sections}
+
+
+def test_a_long_table_is_split_and_every_piece_says_which_table_it_is() -> None:
+    from ingest.pdf import Caption, ParsedPdf
+
+    cells = " ".join(f"row{i} 0.{i:04d}" for i in range(400))
+    parsed = ParsedPdf(path="t.pdf", pages=1, title="T", sections=[], captions=[
+        Caption("Table 9", 1, f"Table 9. Scores per row.\n{cells}")])
+    pieces = [c for c in chunk_pdf("2501.00001", 1, parsed) if c.kind == "caption"]
+    assert len(pieces) > 1 and all(c.text.startswith("Table 9. Scores per row.\n") for c in pieces)
+    assert all(len(c.text) <= CHUNK_CHARS + len("Table 9. Scores per row.\n") for c in pieces)
+    kept = " ".join(c.text.partition("\n")[2] for c in pieces)
+    assert all(f"row{i} 0.{i:04d}" in kept for i in range(400))  # nothing is cut off
+
+
 def test_real_physics_paper_reads_roman_headings_and_fig_captions() -> None:
     parsed = parse_pdf(shared_pdf("1111.2011v2.pdf"))
     assert (parsed.arxiv_id, parsed.version) == ("1111.2011", 2)
