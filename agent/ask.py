@@ -201,7 +201,8 @@ def split_sentences(text: str) -> list[str]:
 
 
 # A sentence is matched to a passage only when they share this many words and this share of
-# the sentence's words (Latin words only for a Chinese sentence, since the papers are English).
+# the sentence's words (for a Chinese sentence, its Latin words and its glossary terms'
+# English, since the papers are English).
 ATTRIBUTE_MIN_SHARED = 2
 ATTRIBUTE_MIN_SHARE = 0.3
 

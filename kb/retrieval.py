@@ -296,9 +296,11 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent, stale or damaged: rebuild
 
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the best `k` chunks with a positive score."""
-        index = self.current()
+    def search(self, query: str, k: int, allowed: set[str] | None = None,
+               index: _LexicalIndex | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best `k` chunks with a positive score; `index` is a
+        snapshot from `current()` when the caller already holds one."""
+        index = index or self.current()
         tokens = tokenize(query)
         if not index.ids or not tokens:
             return []
@@ -365,12 +367,13 @@ class Retriever:
         lexical_query = english if english == query else f"{english} {query}"
         # A paper the question names (kb.paper_names) gets a third ranking of its own passages
         # by the question without its title's words: +3 of 40 dev and unseen questions.
-        names = self.lexical.current().names
-        named = names.named(query) if allowed is None else names.named(query) & allowed
-        focused = names.focused(english, named) if named else ""
+        # One snapshot of the keyword index serves the naming and both BM25 searches.
+        index = self.lexical.current()
+        named = index.names.named(query) if allowed is None else index.names.named(query) & allowed
+        focused = index.names.focused(english, named) if named else ""
         # BM25 (numpy) runs beside the dense search (torch and Chroma, which release the GIL
         # too), so on two cores a question costs about the slower of the two, not their sum.
-        lexical_job = self._pool.submit(self._lexical, lexical_query, focused, n, allowed, named)
+        lexical_job = self._pool.submit(self._lexical, index, lexical_query, focused, n, allowed, named)
         dense = self._dense(english, n, allowed) if english.strip() else []
         lexical, in_named = lexical_job.result()
 
@@ -402,11 +405,11 @@ class Retriever:
             out.append(hit)
         return out
 
-    def _lexical(self, query: str, focused: str, n: int, allowed: set[str] | None,
+    def _lexical(self, index: _LexicalIndex, query: str, focused: str, n: int, allowed: set[str] | None,
                  named: set[str]) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """BM25 over everything allowed, and over the named papers for the focused query."""
-        in_named = self.lexical.search(focused, n, named) if focused.strip() else []
-        return self.lexical.search(query, n, allowed), in_named
+        in_named = self.lexical.search(focused, n, named, index) if focused.strip() else []
+        return self.lexical.search(query, n, allowed, index), in_named
 
     def _dense(self, query: str, n: int, allowed: set[str] | None) -> list[Passage]:
         where: dict[str, Any] | None = None
