@@ -23,6 +23,7 @@ class IngestConfig:
     pdf_max_mb: float = 40.0
     pdf_timeout_s: float = 60.0
     fulltext_min_score: float = 0.45
+    reread_per_run: int = 100
     allowed_pdf_hosts: list[str] = field(default_factory=lambda: ["arxiv.org", "export.arxiv.org"])
     feeds: list[str] = field(default_factory=list)
 

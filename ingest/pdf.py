@@ -25,11 +25,16 @@ import requests
 
 from ingest.arxiv_ids import id_from_stamp
 from ingest.http import FetchError, PoliteSession, get_with_retries
+from ingest.pdf_tables import PageTable, page_tables
 from kb.errors import PaperplanError
 
 log = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
+# Raised when parsing changes what a paper's chunks say, so stored PDFs are read again
+# (`Ingestor.reread`): 1 = first release; 2 = tables read by pymupdf's table finder, each row
+# written with its column headers.
+PARSER_VERSION = 2
 MAX_REDIRECTS = 5
 
 
@@ -282,6 +287,7 @@ def parse_pdf(path: Path | str) -> ParsedPdf:
         warnings: list[str] = []
         images_seen = 0
         heights: dict[int, float] = {}
+        tables: list[PageTable] = []
         for index in range(doc.page_count):
             number = index + 1
             try:
@@ -294,6 +300,12 @@ def parse_pdf(path: Path | str) -> ParsedPdf:
             heights[number] = float(page.rect.height)
             page_blocks, rotated = _page_blocks(data, number, float(page.rect.width))
             blocks.extend(page_blocks)
+            if any(_table_caption(b.lines[0].text) for b in page_blocks):
+                try:  # only pages with a table caption: the finder costs ~0.7 s a page
+                    tables.extend(page_tables(page, number))
+                except Exception as exc:  # its cells then come from the text blocks (_table_bodies)
+                    warnings.append(f"{path}: page {number}: the table finder failed ({exc}); "
+                                    f"the table was read as plain text")
             if number == 1:
                 stamp_text = rotated + "\n" + " ".join(ln.text for b in page_blocks for ln in b.lines)
             elif number == 2 and not stamp_text.strip():
@@ -308,7 +320,7 @@ def parse_pdf(path: Path | str) -> ParsedPdf:
     blocks = _drop_running_lines(blocks, heights)
     body_size = _body_font_size(blocks)
     title = _title(blocks, body_size, heights.get(1, 792.0)) or _usable_meta_title(meta_title) or path.stem
-    sections, captions = _structure(blocks, body_size, title)
+    sections, captions = _structure(blocks, body_size, title, tables)
     stamp = id_from_stamp(stamp_text)
     return ParsedPdf(path=str(path), pages=page_count, title=title, sections=sections, captions=captions,
                      arxiv_id=stamp[0] if stamp else None, version=stamp[1] if stamp else None,
@@ -470,22 +482,73 @@ def _tabular(block: _Block, joined: str) -> bool:
     return digits >= TABLE_DIGITS or mean_line <= TABLE_LINE_CHARS
 
 
-def _table_bodies(blocks: list[_Block], texts: list[str], body_size: float) -> dict[int, list[int]]:
-    """For each table caption (by block index), the blocks holding its cells: the run of
-    tabular blocks on its page just before it (the caption below the table), else just after.
+def _table_caption(text: str) -> bool:
+    label = CAPTION.match(text.strip())
+    return label is not None and label.group("what").lower().startswith("tab")
+
+
+# A found table belongs to a caption right above or below it, on the side the paper puts its
+# table captions (most papers: below the table; some styles: above).
+TABLE_CAPTION_GAP = 30.0
+
+
+def _table_gaps(caption: _Block, tables: list[PageTable]) -> dict[str, list[tuple[float, int]]]:
+    """Tables next to a caption by side ("above", "below" the caption), nearest first."""
+    sides: dict[str, list[tuple[float, int]]] = {"above": [], "below": []}
+    for k, table in enumerate(tables):
+        x0, y0, x1, y1 = table.bbox
+        if table.page != caption.page or min(x1, caption.x1) - max(x0, caption.x0) <= 0:
+            continue
+        if 0 <= caption.y0 - y1 + 2 <= TABLE_CAPTION_GAP:
+            sides["above"].append((caption.y0 - y1, k))
+        elif 0 <= y0 - caption.y1 + 2 <= TABLE_CAPTION_GAP:
+            sides["below"].append((y0 - caption.y1, k))
+    return {side: sorted(found) for side, found in sides.items()}
+
+
+def _match_tables(blocks: list[_Block], captions: list[int], tables: list[PageTable]) -> dict[int, int]:
+    """Caption block index → index of the found table it captions. A caption between two
+    tables is resolved by the paper's habit: the side that captions with one neighbour use."""
+    gaps = {i: _table_gaps(blocks[i], tables) for i in captions}
+    votes = Counter(side for g in gaps.values() for side in g if g[side] and not g["above" if side == "below" else "below"])
+    habit = "below" if votes["below"] > votes["above"] else "above"
+    matched: dict[int, int] = {}
+    for side in (habit, "above" if habit == "below" else "below"):
+        for i in captions:
+            free = [k for _, k in gaps[i][side] if k not in matched.values()]
+            if i not in matched and free:
+                matched[i] = free[0]
+    return matched
+
+
+def _inside(block: _Block, bbox: tuple[float, float, float, float]) -> bool:
+    x, y = (block.x0 + block.x1) / 2, (block.y0 + block.y1) / 2
+    return bbox[0] - 2 <= x <= bbox[2] + 2 and bbox[1] - 2 <= y <= bbox[3] + 2
+
+
+def _table_bodies(blocks: list[_Block], texts: list[str], body_size: float,
+                  tables: list[PageTable]) -> dict[int, tuple[str, list[int]]]:
+    """For each table caption (by block index), its cells as text and the blocks they replace.
 
     Why: pymupdf reads a table as loose runs of numbers that land in the middle of a prose
     chunk, while its caption ("Table 4. F1 scores … reading orders") becomes a chunk of its
     own, so neither answers "what F1 does LayoutXLM get with θ = 10?". Kept together, the
-    caption says what the numbers are."""
-    bodies: dict[int, list[int]] = {}
+    caption says what the numbers are. The table finder's table next to the caption is used
+    when there is one (rows written out with their headers); else the run of tabular blocks
+    on its page just before the caption (the caption below the table), else just after."""
+    bodies: dict[int, tuple[str, list[int]]] = {}
     taken: set[int] = set()
-    for i, text in enumerate(texts):
-        label = CAPTION.match(text)
-        if not label or not label.group("what").lower().startswith("tab"):
+    captions = [i for i, text in enumerate(texts) if _table_caption(text)]
+    for i, k in _match_tables(blocks, captions, tables).items():
+        run = [j for j, b in enumerate(blocks) if b.page == blocks[i].page and j not in taken
+               and not CAPTION.match(texts[j]) and _inside(b, tables[k].bbox)]
+        bodies[i] = (tables[k].text(), run)
+        taken.update(run)
+    for i in captions:
+        if i in bodies:
             continue
         for step in (-1, 1):
-            run: list[int] = []
+            run = []
             j = i + step
             while (0 <= j < len(blocks) and len(run) < TABLE_MAX_BLOCKS and j not in taken
                    and blocks[j].page == blocks[i].page and not CAPTION.match(texts[j])
@@ -494,18 +557,20 @@ def _table_bodies(blocks: list[_Block], texts: list[str], body_size: float) -> d
                 run.append(j)
                 j += step
             if run:
-                bodies[i] = sorted(run)
+                run.sort()
+                bodies[i] = ("\n".join(texts[j] for j in run), run)
                 taken.update(run)
                 break
     return bodies
 
 
-def _structure(blocks: list[_Block], body_size: float, title: str) -> tuple[list[Section], list[Caption]]:
+def _structure(blocks: list[_Block], body_size: float, title: str,
+               tables: list[PageTable]) -> tuple[list[Section], list[Caption]]:
     sections: list[Section] = [Section("Front matter", "body")]
     captions: list[Caption] = []
     texts = [_join([ln.text for ln in b.lines]) for b in blocks]
-    tables = _table_bodies(blocks, texts, body_size)
-    in_table = {j for run in tables.values() for j in run}
+    bodies = _table_bodies(blocks, texts, body_size, tables)
+    in_table = {j for _, run in bodies.values() for j in run}
     in_references = False
     title_words = set(title.lower().split())
     doc_numbered = sum(1 for b in blocks for ln in b.lines[:1]
@@ -521,7 +586,7 @@ def _structure(blocks: list[_Block], body_size: float, title: str) -> tuple[list
         if caption:
             what = "Figure" if caption.group("what").lower().startswith("fig") else "Table"
             number = caption.group("label")[len(caption.group("what")):].strip()
-            cells = "\n".join(texts[j] for j in tables.get(i, []))
+            cells = bodies[i][0] if i in bodies else ""
             captions.append(Caption(f"{what} {number}", b.page, f"{joined}\n{cells}" if cells else joined))
             continue
         inline = ABSTRACT_INLINE.match(joined) if not sections[-1].paragraphs or len(sections) <= 2 else None

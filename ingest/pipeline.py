@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from ingest.feeds import fetch_feed, parse_feed, read_watermark, watermark_value
 from ingest.http import FetchError, PoliteSession, reason_of
 from ingest.keywords import KeywordFilter
 from ingest.pdf import (
+    PARSER_VERSION,
     ParsedPdf,
     PdfError,
     PdfParser,
@@ -61,6 +63,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (id or URL, reason)
     notes: list[str] = field(default_factory=list)  # normal events worth a line (no listings today)
+    reread: list[str] = field(default_factory=list)  # stored PDFs read again by a newer parser
 
     def record(self, paper_id: str, outcome: str) -> None:
         getattr(self, outcome).append(paper_id)
@@ -70,7 +73,7 @@ class IngestReport:
         self.failed.append((what, reason))
 
     def merge(self, other: IngestReport) -> IngestReport:
-        for name in ("new", "updated", "unchanged"):
+        for name in ("new", "updated", "unchanged", "reread"):
             mine = getattr(self, name)
             mine.extend(i for i in getattr(other, name) if i not in mine)
         self.failed.extend(other.failed)
@@ -80,7 +83,7 @@ class IngestReport:
     @property
     def nothing_succeeded(self) -> bool:
         """Every source or item failed (offline, say): the run as a whole failed."""
-        return bool(self.failed) and not (self.new or self.updated or self.unchanged)
+        return bool(self.failed) and not (self.new or self.updated or self.unchanged or self.reread)
 
     @property
     def touched(self) -> list[str]:
@@ -89,7 +92,7 @@ class IngestReport:
     def to_json(self) -> dict[str, Any]:
         return {"new": list(self.new), "updated": [i for i in self.updated if i not in self.new],
                 "unchanged": len([i for i in self.unchanged if i not in self.new and i not in self.updated]),
-                "failed": [{"id": i, "reason": r} for i, r in self.failed]}
+                "reread": list(self.reread), "failed": [{"id": i, "reason": r} for i, r in self.failed]}
 
 
 @dataclass
@@ -394,8 +397,46 @@ class Ingestor:
         for paper, _, done in pending:
             papers.upsert_paper(self.kb.db, paper)
             papers.set_fulltext_state(self.kb.db, paper.id, "indexed")
+            papers.set_parsed_with(self.kb.db, paper.id, PARSER_VERSION)
             if done is not None:
                 done()
+
+    def reread(self, limit: int | None = None) -> IngestReport:
+        """Parse the stored PDFs of papers an older parser read (`PARSER_VERSION`) and replace
+        their full-text chunks, so an upgrade that reads tables better reaches the existing
+        knowledge base too. A file that is gone or no longer parses keeps its old chunks."""
+        report = IngestReport()
+        stale = papers.parsed_before(self.kb.db, PARSER_VERSION)
+        if not stale:
+            return report
+        todo = stale[:limit] if limit is not None else stale
+        if len(todo) < len(stale):
+            report.notes.append(f"re-read {len(todo)} of {len(stale)} papers read by an older PDF parser; "
+                                f"the next run goes on (or `paperplan ingest --reread` does the rest now)")
+        self.reconcile()
+        self.progress.start("parse", len(todo))
+        for paper_id in todo:
+            paper = papers.get_paper(self.kb.db, paper_id)
+            path = Path(paper.pdf_path) if paper is not None else None
+            if paper is None or path is None or not path.is_file():
+                report.notes.append(f"{paper_id}: its stored PDF {path} is gone, so its passages stay as they were; "
+                                    f"`paperplan ingest --ids {paper_id}` fetches it again")
+                if paper is not None:  # not asked again every night
+                    papers.set_parsed_with(self.kb.db, paper_id, PARSER_VERSION)
+                self.progress.advance("parse")
+                continue
+            try:
+                parsed = self.parser.parse(path)
+            except PdfError as exc:
+                report.fail(paper_id, f"{exc} (its passages stay as they were)")
+                papers.set_parsed_with(self.kb.db, paper_id, PARSER_VERSION)
+                self.progress.advance("parse")
+                continue
+            self.progress.advance("parse")
+            version = self._fulltext_version(paper_id) or paper.version
+            self._queue_fulltext(paper, parsed, version, path, done=partial(report.reread.append, paper_id))
+        self._flush()
+        return report
 
     # -- local PDFs -------------------------------------------------------------------------
 

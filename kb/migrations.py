@@ -179,4 +179,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX chunks_paper ON chunks(paper_id)
         """,
     ),
+    (
+        # Which version of the PDF parser (ingest.pdf.PARSER_VERSION) read a paper's full text,
+        # so an upgrade that reads PDFs better (tables, v2) can re-read the stored files.
+        # Full text indexed before this column existed was read by version 1.
+        "003_papers_parsed_with",
+        """
+        ALTER TABLE papers ADD COLUMN parsed_with INTEGER NOT NULL DEFAULT 1
+        """,
+    ),
 ]

@@ -80,6 +80,19 @@ def set_fulltext_state(db: Database, paper_id: str, state: str, error: str = "")
         )
 
 
+def set_parsed_with(db: Database, paper_id: str, parser_version: int) -> None:
+    """Record which PDF parser version read the paper's full text (see `parsed_before`)."""
+    with db.transaction() as conn:
+        conn.execute("UPDATE papers SET parsed_with = ? WHERE id = ?", (parser_version, paper_id))
+
+
+def parsed_before(db: Database, parser_version: int) -> list[str]:
+    """Papers whose indexed full text an older parser read from a PDF still on record."""
+    return [r[0] for r in db.query(
+        "SELECT id FROM papers WHERE fulltext = 'indexed' AND parsed_with < ? AND pdf_path != '' ORDER BY id",
+        (parser_version,))]
+
+
 def sync_topics(db: Database, plan: Plan) -> None:
     """Mirror the plan's topics into the topics table (for joins and for other tools)."""
     with db.transaction() as conn:

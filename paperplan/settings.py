@@ -83,6 +83,9 @@ class IngestSettings(Section):
     fulltext_min_score: float = 0.45
     """Papers whose best topic score reaches this get their full text; plan surveys and
     papers you queue or open always do."""
+    reread_per_run: int = 100
+    """After an upgrade that reads PDFs better (tables, v2), the nightly run reads this many
+    stored PDFs again; `paperplan ingest --reread` does them all at once."""
     allowed_pdf_hosts: list[str] = ["arxiv.org", "export.arxiv.org"]
     """Hosts PDFs may be downloaded from; a link anywhere else is never fetched."""
     feeds: list[str] = [

@@ -28,7 +28,7 @@ from paperplan.commands import ingest as ingest_commands
 from paperplan.commands.ingest import run_ingest
 from paperplan.settings import IngestSettings, Settings
 from paperplan.wiring import Services, build_services
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, shared_pdf
 from tests.ingest_helpers import LocalServer, Reply, empty_feed, make_corrupt_pdf, make_paper_pdf
 
 HEAT_BATH = "1605.08386"
@@ -96,7 +96,7 @@ def test_ids_with_full_text_then_a_rerun_is_a_no_op(services: Services, server: 
 
     with ingestor(services, server) as ing:
         again = ing.ingest_ids([HEAT_BATH, AEW10])
-    assert again.to_json() == {"new": [], "updated": [], "unchanged": 2, "failed": []}
+    assert again.to_json() == {"new": [], "updated": [], "unchanged": 2, "reread": [], "failed": []}
     assert len(pdf_requests(server)) == downloads  # nothing downloaded twice
     assert services.db.scalar("SELECT COUNT(*) FROM chunks") == chunks_before
     consistent(services)
@@ -197,7 +197,7 @@ def test_weekend_without_listings_is_normal(services: Services, server: LocalSer
     server.arxiv_override = lambda q: Reply(200, empty_feed())
     with ingestor(services, server) as ing:
         report = ing.fetch_new()
-    assert report.to_json() == {"new": [], "updated": [], "unchanged": 0, "failed": []}
+    assert report.to_json() == {"new": [], "updated": [], "unchanged": 0, "reread": [], "failed": []}
     assert any("normal on weekends and holidays" in n for n in report.notes)
     assert get_watermark(services.db, NEW_LISTINGS_SOURCE) is None
 
@@ -360,6 +360,70 @@ def test_add_offline_completes_metadata_from_the_snapshot(services: Services, se
     assert paper is not None and paper.plan_resource and paper.fulltext == "indexed"
 
 
+# -- reading stored PDFs again after a parser upgrade -------------------------------------------
+
+def _as_if_read_by_parser_v1(services: Services, paper_id: str, caption: str) -> None:
+    """What a KB built before tables were read row by row holds: parsed_with 1, loose numbers."""
+    services.db.conn.execute("UPDATE papers SET parsed_with = 1 WHERE id = ?", (paper_id,))
+    services.db.conn.execute("UPDATE chunks SET text = ? WHERE paper_id = ? AND section = ?",
+                             (f"{caption}: Results on RealScholarQuery. GPT-o1 - 0.058 0.0134", paper_id, caption))
+
+
+def test_an_upgraded_parser_reads_the_stored_pdfs_again(services: Services, server: LocalServer) -> None:
+    from ingest.pdf import PARSER_VERSION
+
+    with ingestor(services, server) as ing:
+        assert [a["id"] for a in ing.add_pdfs([shared_pdf("2501.10120_pasa.pdf")]).added] == ["2501.10120"]
+        assert ing.reread().to_json()["reread"] == []  # read by this parser already
+    _as_if_read_by_parser_v1(services, "2501.10120", "Table 6")
+    notes = papers.get_paper(services.db, "2501.10120")
+
+    with ingestor(services, server) as ing:
+        report = ing.reread()
+    assert report.reread == ["2501.10120"] and not report.failed
+    table6 = services.db.scalar("SELECT text FROM chunks WHERE paper_id = '2501.10120' AND section = 'Table 6'")
+    assert "GPT-o1: Crawler Recall -; Precision 0.058; Recall 0.0134" in str(table6)
+    assert services.db.scalar("SELECT parsed_with FROM papers WHERE id = '2501.10120'") == PARSER_VERSION
+    assert papers.get_paper(services.db, "2501.10120") == notes  # its metadata and state are as they were
+    consistent(services)
+    with ingestor(services, server) as ing:
+        assert ing.reread().reread == []  # once is enough
+
+
+def test_a_stored_pdf_that_is_gone_or_broken_keeps_its_passages(services: Services, server: LocalServer,
+                                                                tmp_path: Path) -> None:
+    with ingestor(services, server) as ing:
+        ing.ingest_ids([HEAT_BATH, AEW10])
+    before = {r[0]: r[1] for r in services.db.query("SELECT id, text FROM chunks")}
+    services.db.conn.execute("UPDATE papers SET parsed_with = 1")
+    Path(papers.get_paper(services.db, HEAT_BATH).pdf_path).unlink()  # type: ignore[union-attr]
+    make_corrupt_pdf(Path(papers.get_paper(services.db, AEW10).pdf_path))  # type: ignore[union-attr]
+
+    with ingestor(services, server) as ing:
+        report = ing.reread()
+    assert report.reread == []
+    assert any(HEAT_BATH in n and "is gone" in n and f"paperplan ingest --ids {HEAT_BATH}" in n for n in report.notes)
+    (failed_id, reason), = report.failed
+    assert failed_id == AEW10 and "its passages stay as they were" in reason
+    assert {r[0]: r[1] for r in services.db.query("SELECT id, text FROM chunks")} == before
+    with ingestor(services, server) as ing:
+        again = ing.reread()
+    assert again.notes == [] and again.failed == []  # reported once, not every night
+
+
+def test_the_nightly_run_rereads_a_batch_and_says_how_many_are_left(services: Services,
+                                                                    server: LocalServer) -> None:
+    with ingestor(services, server) as ing:
+        ing.ingest_ids([HEAT_BATH, AEW10])
+    services.db.conn.execute("UPDATE papers SET parsed_with = 1")
+    with ingestor(services, server) as ing:
+        report = ing.reread(limit=1)
+    assert report.reread == [HEAT_BATH]  # in id order
+    assert any("re-read 1 of 2 papers" in n and "paperplan ingest --reread" in n for n in report.notes)
+    with ingestor(services, server) as ing:
+        assert ing.reread(limit=1).reread == [AEW10]
+
+
 # -- CLI --------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -374,9 +438,19 @@ def test_cli_ingest_json(cli_services: Services) -> None:
     result = CliRunner().invoke(app, ["ingest", "--ids", f"{HEAT_BATH},abc", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"new", "updated", "unchanged", "failed"}
+    assert set(data) == {"new", "updated", "unchanged", "reread", "failed"}
     assert data["new"] == [HEAT_BATH] and data["unchanged"] == 0
     assert data["failed"][0]["id"] == "abc" and "not an arXiv id" in data["failed"][0]["reason"]
+
+
+def test_cli_ingest_reread_reads_only_the_stored_pdfs(cli_services: Services, server: LocalServer) -> None:
+    assert CliRunner().invoke(app, ["ingest", "--ids", HEAT_BATH]).exit_code == 0
+    cli_services.db.conn.execute("UPDATE papers SET parsed_with = 1")
+    api_calls = len(server.requests)
+    result = CliRunner().invoke(app, ["ingest", "--reread"])
+    assert result.exit_code == 0, result.output
+    assert "re-read: 1" in result.stdout and f"reread: {HEAT_BATH}" in result.stdout
+    assert len(server.requests) == api_calls  # no arXiv listing, no download: the file on disk is read
 
 
 def test_cli_ingest_nothing_done_exits_1(cli_services: Services) -> None:

@@ -102,9 +102,40 @@ def test_a_tables_cells_travel_with_its_caption_and_leave_the_prose() -> None:
 
     pasa = parse_pdf(shared_pdf("2501.10120_pasa.pdf"))
     (table4,) = [c for c in pasa.captions if c.label == "Table 4"]
-    assert "c([Search]) (Equation 1) 0.1" in table4.text
+    assert "c([Search]) (Equation 1): Value 0.1" in table4.text
     # Short headings next to a table are not cells: the sections they open survive.
     assert {"3.2 RealScholarQuery", "4.2 Crawler"} <= {s.title for s in pasa.sections}
+
+
+def test_a_results_table_row_says_which_column_each_number_is() -> None:
+    pasa = {c.label: c.text for c in parse_pdf(shared_pdf("2501.10120_pasa.pdf")).captions}
+    # Table 5's caption sits between Table 5 and Table 6: each caption gets its own numbers.
+    assert "GPT-o1: Crawler Recall -; Precision 0.058; Recall 0.0134" in pasa["Table 6"]
+    assert "GPT-o1: Crawler Recall -; Precision 0.0413; Recall 0.1925" in pasa["Table 5"]
+    assert "0.058" not in pasa["Table 5"]
+    # The statistics belong to "Table 2: Statistics …", not to the examples table above them.
+    assert "CVPR 2024: |P| 1336; |Q| 9528; Ans(/Q) 2.94" in pasa["Table 2"]
+    assert "1336" not in pasa["Table 1"]
+
+    xy = {c.label: c.text for c in parse_pdf(shared_pdf("2203.06947_xylayoutlm.pdf")).captions}
+    # "SER" and "RE" each span five rows: every row keeps its task.
+    assert "RE: Methods XYLayoutLM; XFUN Avg. 0.6779; ZH 0.7445" in xy["Table 1"]
+    assert "SER: Methods XLM-RoBERT [6]; XFUN Avg. 0.7047" in xy["Table 1"]
+    # A two-level header ("SER" over "ZH ES") is not guessed at: plain rows, header first.
+    assert "Methods SER ZH ES RE ZH ES\ndefault order 0.8924 0.7550 0.7073 0.6896" in xy["Table 4"]
+
+
+def test_when_the_table_finder_fails_the_cells_still_travel_with_the_caption(monkeypatch) -> None:
+    import ingest.pdf
+
+    def broken(page: object, number: int) -> list[object]:
+        raise RuntimeError("finder crashed")
+
+    monkeypatch.setattr(ingest.pdf, "page_tables", broken)
+    parsed = parse_pdf(shared_pdf("2203.06947_xylayoutlm.pdf"))
+    assert any("page 6: the table finder failed (finder crashed)" in w for w in parsed.warnings)
+    (table4,) = [c for c in parsed.captions if c.label == "Table 4"]
+    assert "Aug XY Cut (0.5, 0.5, 10) 0.8702" in table4.text
 
 
 def test_a_long_table_is_split_and_every_piece_says_which_table_it_is() -> None:

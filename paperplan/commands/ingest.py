@@ -56,9 +56,10 @@ def fulltext_candidates(svc: Services, touched: Sequence[str], relevance: dict[s
 
 def run_ingest(svc: Services, *, ids: Sequence[str] = (), query: str | None = None, max_results: int = 50,
                new: bool = False, since: date | None = None, feeds: bool = False, fulltext: bool = True,
-               progress: Progress | None = None, mapper: Mapper | None = None,
+               reread: bool = False, progress: Progress | None = None, mapper: Mapper | None = None,
                holder: str = HOLDER_CLI) -> IngestReport:
-    """One ingest run under the lock. Sources that fail are listed in the report; the rest go on."""
+    """One ingest run under the lock. Sources that fail are listed in the report; the rest go on.
+    `reread` reads every PDF an older parser read again; a `new` run does a batch of them."""
     from ingest.pipeline import IngestReport
 
     svc.paths.create()
@@ -95,6 +96,9 @@ def run_ingest(svc: Services, *, ids: Sequence[str] = (), query: str | None = No
                 if candidates:
                     lock.update(f"fetching full text of {len(candidates)} papers")
                     report.merge(ingestor.fetch_fulltext(candidates))
+            if fulltext and (reread or new):
+                lock.update("reading stored PDFs again with the current parser")
+                report.merge(ingestor.reread(None if reread else ingestor.config.reread_per_run))
         finally:
             _finish(ingestor)
         summary.update(report.to_json())
@@ -172,6 +176,9 @@ def ingest(
     since: str = typer.Option(None, "--since", help="With --new: start from this day (YYYY-MM-DD)."),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Metadata only: no PDF download."),
     feeds: bool = typer.Option(False, "--feeds", help="Also read the configured lab blogs and news feeds."),
+    reread: bool = typer.Option(False, "--reread", help=(
+        "Read the stored PDFs again that an older paperplan parsed (it now reads tables row by row); "
+        "the nightly run does a batch of them each night.")),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:
     """Fetch papers from arXiv (and feeds) into the knowledge base. Without a source option:
@@ -186,12 +193,12 @@ def ingest(
         except ValueError as exc:
             raise PaperplanError(f"--since {since!r} is not a date", hint="write it as YYYY-MM-DD") from exc
         new = True
-    if not (id_list or query or new or feeds):
+    if not (id_list or query or new or feeds or reread):
         new = feeds = True
     svc = _services()
     with _progress_bars(json_output) as bars:
         report = run_ingest(svc, ids=id_list, query=query, max_results=max_results, new=new, since=since_day,
-                            feeds=feeds, fulltext=not no_pdf, progress=bars)
+                            feeds=feeds, fulltext=not no_pdf, reread=reread, progress=bars)
     for note in report.notes:
         typer.echo(note, err=True)
     if json_output:
@@ -227,8 +234,8 @@ def add(
 
 def _print_report(data: dict[str, Any]) -> None:
     typer.echo(f"new: {len(data['new'])}  updated: {len(data['updated'])}  unchanged: {data['unchanged']}  "
-               f"failed: {len(data['failed'])}")
-    for label in ("new", "updated"):
+               f"failed: {len(data['failed'])}" + (f"  re-read: {len(data['reread'])}" if data["reread"] else ""))
+    for label in ("new", "updated", "reread"):
         if data[label]:
             typer.echo(f"{label}: {', '.join(data[label])}")
     for item in data["failed"]:
