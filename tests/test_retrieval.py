@@ -218,3 +218,23 @@ def test_a_question_naming_a_paper_finds_its_passage_among_the_papers_own_words(
     top = services.retriever.search_hits(question, k=3)
     found = [h for h in top if h.passage.chunk.text == answer]
     assert found and found[0].ranks["named paper"] == 1
+
+
+def test_each_rankings_first_passage_stays_in_the_answer_set() -> None:
+    from kb.retrieval import _keep_leaders
+
+    fused = ["a", "b", "c", "d", "e", "bm25-first", "f"]
+    assert _keep_leaders(fused, ["a"], ["bm25-first"], k=5) == ["a", "b", "c", "d", "bm25-first"]
+    assert _keep_leaders(fused, ["a"], ["c"], k=5) == fused[:5]  # already in: nothing moves
+    assert _keep_leaders(fused, ["f"], ["bm25-first"], k=2) == ["bm25-first", "f"]  # leaders before the rest
+
+
+@given(st.lists(st.integers(0, 30), unique=True, min_size=1, max_size=30), st.integers(1, 10), st.data())
+def test_keeping_leaders_keeps_k_passages_from_the_ranking(ranked_ints: list[int], k: int, data: st.DataObject) -> None:
+    from kb.retrieval import _keep_leaders
+
+    ranked = [str(i) for i in ranked_ints]
+    leaders = data.draw(st.lists(st.sampled_from(ranked), max_size=2, unique=True))
+    top = _keep_leaders(ranked, leaders, k=k)
+    assert len(top) == min(k, len(ranked)) and len(set(top)) == len(top) and set(top) <= set(ranked)
+    assert all(leader in top for leader in leaders[:k])
