@@ -40,20 +40,61 @@ class PageTable:
 
     def text(self) -> str:
         """The table as lines of text: header–value pairs per row where the header allows it."""
-        rows = [[_flat(c) for c in row] for row in self.rows]
-        header, body = rows[0], _spread_labels(rows[1:])
-        if not self._labelled(header, body):
-            return "\n".join(" ".join(c for c in row if c) for row in rows if any(row))
+        header, body = self._header_and_body()
+        if header is None or not _short_values(body):
+            return "\n".join(" ".join(_flat(c) for c in row if c) for row in self.rows if any(row))
         lines = []
-        for row in body:
+        # The label column is named only where its name says what the label is ("DCPE Text
+        # Conv2d"); a plain "Method" or "Name" adds nothing.
+        named = self.spanned_header and " " in header[0]
+        for row in _spread_labels(body):
             pairs = "; ".join(f"{name} {value}" for name, value in zip(header[1:], row[1:], strict=False) if value)
-            lines.append(f"{row[0]}: {pairs}" if row[0] else pairs)
+            label = f"{header[0]} {row[0]}" if named and row[0] else row[0]
+            lines.append(f"{label}: {pairs}" if label else pairs)
         return "\n".join(line for line in lines if line)
 
-    def _labelled(self, header: list[str], body: list[list[str]]) -> bool:
-        values = [c for row in body for c in row[1:] if c]
-        return (len(header) >= 2 and not self.spanned_header and all(header[1:]) and bool(values)
-                and max(len(v) for v in values) <= LABELLED_CELL_CHARS)
+    def _header_and_body(self) -> tuple[list[str] | None, list[list[str]]]:
+        """Column names and body rows; names None when the header cannot be read for sure.
+
+        A two-level header is read in the two shapes the finder gives it: a second header
+        row under cells spanning columns ("DCPE" over "Text | Image"), or one spanning cell
+        holding the group and its sub-columns as lines ("SER / ZH / ES" over two columns)."""
+        top = self.rows[0]
+        body = [[_flat(c) for c in row] for row in self.rows[1:]]
+        if not self.spanned_header:
+            names = [_flat(c) for c in top]
+            return (names if len(names) >= 2 and all(names[1:]) else None), body
+        if len(body) >= 2 and all(c and not _numeric(c) for c in body[0][1:]):
+            group = _flat(top[0])
+            names = [f"{group} {body[0][0]}".strip()]
+            for c in range(1, len(top)):
+                group = _flat(top[c]) or group
+                names.append(f"{group} {body[0][c]}".strip())
+            return names, body[1:]
+        names = [_flat(top[0])]
+        c = 1
+        while c < len(top):
+            width = 1 + next((n for n, cell in enumerate(top[c + 1:]) if cell), len(top) - c - 1)
+            lines = [ln.strip() for ln in top[c].splitlines() if ln.strip()]
+            if width == 1 and len(lines) >= 1:
+                names.append(" ".join(lines))
+            elif len(lines) == width + 1:
+                names += [f"{lines[0]} {sub}" for sub in lines[1:]]
+            elif len(lines) == 2 and len(lines[1].split()) == width:
+                names += [f"{lines[0]} {sub}" for sub in lines[1].split()]
+            else:
+                return None, body
+            c += width
+        return names, body
+
+
+def _numeric(cell: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?[\d.,]+%?|-", cell.strip()))
+
+
+def _short_values(body: list[list[str]]) -> bool:
+    values = [c for row in body for c in row[1:] if c]
+    return bool(values) and max(len(v) for v in values) <= LABELLED_CELL_CHARS
 
 
 def _spread_labels(body: list[list[str]]) -> list[list[str]]:

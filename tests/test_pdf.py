@@ -95,7 +95,7 @@ def test_real_paper_without_stamp_keeps_its_sections() -> None:
 def test_a_tables_cells_travel_with_its_caption_and_leave_the_prose() -> None:
     parsed = parse_pdf(shared_pdf("2203.06947_xylayoutlm.pdf"))
     (table4,) = [c for c in parsed.captions if c.label == "Table 4"]
-    assert table4.text.startswith("Table 4. F1 scores") and "Aug XY Cut (0.5, 0.5, 10) 0.8702" in table4.text
+    assert table4.text.startswith("Table 4. F1 scores") and "Aug XY Cut (0.5, 0.5, 10): SER ZH 0.8702" in table4.text
     body = " ".join(s.text for s in parsed.sections)
     assert "0.8702" not in body  # the numbers no longer sit inside a prose chunk
     assert "we conduct experiments on XFUN with different reading orders" in body  # the prose stays
@@ -121,8 +121,11 @@ def test_a_results_table_row_says_which_column_each_number_is() -> None:
     # "SER" and "RE" each span five rows: every row keeps its task.
     assert "RE: Methods XYLayoutLM; XFUN Avg. 0.6779; ZH 0.7445" in xy["Table 1"]
     assert "SER: Methods XLM-RoBERT [6]; XFUN Avg. 0.7047" in xy["Table 1"]
-    # A two-level header ("SER" over "ZH ES") is not guessed at: plain rows, header first.
-    assert "Methods SER ZH ES RE ZH ES\ndefault order 0.8924 0.7550 0.7073 0.6896" in xy["Table 4"]
+    # Two-level headers: "SER" over "ZH | ES" in one spanning cell, and "DCPE" over a second
+    # header row "Text | Image".
+    assert "descending (X,Y): SER ZH 0.8561; SER ES 0.7343; RE ZH 0.6858; RE ES 0.6549" in xy["Table 4"]
+    assert "DCPE Text D-Conv1d: DCPE Image Conv2d; SER ZH 0.9163; SER ES 0.7669; RE ZH 0.7440" in xy["Table 5"]
+    assert "w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355; AutoScholarQuery Precision 0.1445" in pasa["Table 8"]
 
 
 def test_when_the_table_finder_fails_the_cells_still_travel_with_the_caption(monkeypatch) -> None:

@@ -26,6 +26,18 @@ def test_a_spanned_header_is_not_guessed_at() -> None:
     assert table.text() == "Methods SER ZH ES\nXY Cut 0.89 0.75"
 
 
+def test_a_group_cell_holding_its_sub_columns_as_lines_names_each_column() -> None:
+    table = PageTable(1, BOX, [["Methods", "SER\nZH\nES", "", "RE\nZH ES", ""], ["XY Cut", "0.89", "0.75", "0.72", "0.71"]],
+                      spanned_header=True)
+    assert table.text() == "XY Cut: SER ZH 0.89; SER ES 0.75; RE ZH 0.72; RE ES 0.71"
+
+
+def test_a_second_header_row_under_spanning_groups_names_each_column() -> None:
+    rows = [["DCPE", "", "SER", ""], ["Text", "Image", "ZH", "ES"], ["Conv1d", "Conv2d", "0.91", "0.76"]]
+    table = PageTable(1, BOX, rows, spanned_header=True)
+    assert table.text() == "DCPE Text Conv1d: DCPE Image Conv2d; SER ZH 0.91; SER ES 0.76"
+
+
 def test_a_label_spanning_rows_reaches_each_of_them() -> None:
     body = [["", "a", "1"], ["SER", "b", "2"], ["", "c", "3"], ["", "d", "4"], ["RE", "e", "5"], ["", "f", "6"]]
     assert [row[0] for row in _spread_labels(body)] == ["SER", "SER", "SER", "RE", "RE", "RE"]
