@@ -54,7 +54,24 @@ NOT_AN_ANSWER = {
              "zh": "模型的回复只是复述了问题，不能算作回答。"},
     "unsourced": {"en": "The model's reply cites no passage and shares no words with any, so it is not shown as an answer.",
                   "zh": "模型的回复没有引用任何段落，也与段落没有共同词语，所以不作为回答。"},
+    "empty": {"en": "The model's reply held only citation marks, no answer.",
+              "zh": "模型的回复只有引用编号，没有回答内容。"},
+    "unsupported": {"en": "The model's reply states {facts}, which neither the question nor any passage holds: "
+                          "that came from the model's memory, not from your sources.",
+                    "zh": "模型的回复提到了 {facts}，问题和段落里都没有：这来自模型的记忆，而不是你的资料。"},
+    "absent": {"en": "The model's reply says the passages do not state this.",
+               "zh": "模型的回复说明这些段落没有给出答案。"},
 }
+# A reply that opens by saying, in its own words, that the passages hold no answer ("… is not
+# directly stated in the given passages") instead of the sentinel the prompt asks for.
+SAYS_ABSENT = re.compile(
+    r"\b(?:is|are|was|were)\s+not\s+(?:\w+ly\s+)?(?:stated|mentioned|given|provided|specified|discussed|"
+    r"described|reported|found|included|addressed)\b"
+    r"|\b(?:passages?|sources?|context|texts?|excerpts?)\s+(?:do|does|did)\s*(?:not|n't)\s+"
+    r"(?:\w+ly\s+)?(?:contain|mention|state|provide|specify|say|give|include|discuss|address)\b"
+    r"|\bno\s+(?:information|mention|details?)\s+(?:about|on|of|regarding)\b"
+    r"|(?:没有|未|并未|并没有)(?:直接|明确)?(?:提及|提到|给出|说明|涉及|包含|指出|列出)|没有(?:相关)?信息",
+    re.IGNORECASE)
 # Chinese function characters: a bigram holding one ("的算" in "…的算法") carries no content.
 FUNCTION_CHARS = frozenset("的是了在和与及或也都就而被把给对按照为从以于其之这那个些么什吗呢吧啊将并")
 NOTE_SECTION = "your note"
@@ -170,7 +187,8 @@ class CitationFilter:
 
     @property
     def not_found(self) -> bool:
-        return not self.started or self.text.strip().upper().startswith(NOT_FOUND)
+        # "[1] NOT IN SOURCES." is the sentinel too: the small model sometimes cites it.
+        return not self.started or CITATION.sub("", self.text).strip(" \t\n.:-").upper().startswith(NOT_FOUND)
 
     def _check(self, marker: str) -> str:
         match = CITATION.fullmatch(marker)
@@ -205,6 +223,51 @@ def split_sentences(text: str) -> list[str]:
 # English, since the papers are English).
 ATTRIBUTE_MIN_SHARED = 2
 ATTRIBUTE_MIN_SHARE = 0.3
+
+
+# Names (a capital letter anywhere but a sentence's first word) and numbers in a reply; with
+# none of them in the question or the passages, the reply came from the model's memory.
+FACT_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+
+
+def _number(token: str) -> float | None:
+    try:
+        return round(float(token.rstrip("%").replace(",", "")), 6)
+    except ValueError:
+        return None
+
+
+def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> list[str]:
+    """Names and numbers in `answer` that neither `question` nor any of `sources` holds —
+    "LayoutParser is released under the MIT License" over passages that never name a licence.
+    A number counts as held in another form too (0.85 for 85 %, 5,000 for 5000); small
+    numbers (one digit), two-letter words ("AI", "F1") and a sentence's first word are not
+    checked."""
+    held = " ".join([question, *sources])
+    words = {t.lower() for t in FACT_TOKEN.findall(held) if not t[0].isdigit()}
+    numbers = {n for t in FACT_TOKEN.findall(held) if t[0].isdigit() and (n := _number(t)) is not None}
+    out: list[str] = []
+    for sentence in split_sentences(CITATION.sub(" ", answer)):
+        for token in FACT_TOKEN.findall(sentence):
+            if token[0].isdigit():
+                value = _number(token)
+                if (value is None or sum(c.isdigit() for c in token) < 2
+                        or {value, round(value / 100, 6), round(value * 100, 6)} & numbers):
+                    continue
+            elif (len(token) <= 2 or not any(c.isupper() for c in token) or token.lower() in words
+                  or sentence.lstrip().startswith(token)):
+                continue
+            if token not in out:
+                out.append(token)
+    return out
+
+
+def says_absent(answer: str) -> bool:
+    """True when the reply's first sentence says the passages do not hold the answer and the
+    model cites nothing: an answer that then goes on from memory must not be shown as sourced.
+    A reply that cites a passage keeps its answer ("X is not stated, but Y [2]")."""
+    sentences = split_sentences(answer)
+    return bool(sentences) and not cited_numbers(answer) and bool(SAYS_ABSENT.search(sentences[0]))
 
 
 def restates(question: str, answer: str) -> bool:
@@ -408,16 +471,22 @@ class Asker:
         if tail and on_text:
             on_text(tail)
         text = check.text.strip()
-        reason, citations, attributed = None, self._citations(text, passages), ""
+        reason, citations, attributed, facts = None, self._citations(text, passages), "", []
         if text and not check.not_found:
-            if restates(question, text):
+            if not re.search(r"\w", CITATION.sub("", text)):
+                reason = "empty"  # "[3]" and nothing else
+            elif restates(question, text):
                 reason = "echo"
+            elif says_absent(text):
+                reason = "absent"
+            elif facts := unsupported_facts(text, question, [f"{p.title} {p.chunk.text}" for p in passages]):
+                reason = "unsupported"
             elif not citations:  # the small embedded model often cites nothing
                 attributed = attribute(text, passages, self.retriever.glossary)
                 if not cited_numbers(attributed):
                     reason = "unsourced"  # nothing ties it to the passages: it came from the model's memory
         if not text or check.not_found or reason:
-            answer = self.refusal(question, language, hits, reason)
+            answer = self.refusal(question, language, hits, reason, facts)
             if on_text:
                 on_text(("\n" if text else "") + answer.answer)
             return answer
@@ -425,11 +494,13 @@ class Asker:
             text, citations = self._cited_by_shared_words(attributed, passages, language, on_text)
         return Answer(question, text, citations, False, language, passages, removed_citations=check.removed)
 
-    def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None) -> Answer:
-        """The learner-facing refusal; `reason` ("echo", "unsourced") says why a reply the model
+    def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None,
+                facts: Sequence[str] = ()) -> Answer:
+        """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported", "unsourced") says why a reply the model
         did write is not shown as an answer."""
         suggestions = self.suggestions(question, hits)
-        lines = [NOT_AN_ANSWER[reason][language], REFUSAL[language]] if reason else [REFUSAL[language]]
+        why = NOT_AN_ANSWER[reason][language].format(facts=", ".join(facts)) if reason else ""
+        lines = [why, REFUSAL[language]] if reason else [REFUSAL[language]]
         if suggestions:
             lines.append(SUGGEST_HEAD[language])
             lines.extend(f"  {s}" for s in suggestions)

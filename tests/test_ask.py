@@ -25,6 +25,8 @@ from agent.ask import (
     cited_numbers,
     clean_translation,
     restates,
+    says_absent,
+    unsupported_facts,
 )
 from agent.llm import LLM, LLMTimeout
 from kb.retrieval import Scope
@@ -95,12 +97,12 @@ def test_citation_resolves_to_the_passage_with_paper_section_pages_and_quote(ser
 
 
 def test_an_invented_citation_is_removed_and_marked_before_it_is_shown(services: Services) -> None:
-    llm = RecordingLLM(["Late fusion works on decisions [1]. It was invented in 1850 [7]."])
+    llm = RecordingLLM(["Late fusion works on decisions [1]. It merges the predictions of unimodal models [7]."])
     streamed: list[str] = []
     answer = asker_with(services, llm).ask("What is late fusion?", on_text=streamed.append)
     shown = "".join(streamed)
     assert "[7]" not in shown and "[7]" not in answer.answer
-    assert f"It was invented in 1850 {REMOVED}." in answer.answer
+    assert f"It merges the predictions of unimodal models {REMOVED}." in answer.answer
     assert [c.n for c in answer.citations] == [1]
     assert answer.removed_citations == [7]
 
@@ -143,6 +145,53 @@ def test_the_model_saying_not_in_sources_is_a_refusal(services: Services) -> Non
     answer = asker_with(services, llm).ask("What is late fusion?", on_text=streamed.append)
     assert answer.refused
     assert NOT_FOUND not in "".join(streamed)
+
+
+LAYOUTPARSER = ("LayoutParser is an open-source library for streamlining the usage of deep learning in document "
+                "image analysis research and applications.")
+
+
+def test_a_name_no_passage_holds_makes_the_reply_a_refusal(services: Services) -> None:
+    # The embedded model answered a held-out question from memory, citing a passage about the library.
+    llm = RecordingLLM(["[1] LayoutParser is released under the MIT License."])
+    asker = asker_with(services, llm)
+    add_paper(services, "2103.15348", "LayoutParser", [LAYOUTPARSER])
+    answer = asker.ask("What open-source license is LayoutParser released under?")
+    assert answer.refused and not answer.citations
+    assert "states MIT, which neither the question nor any passage holds" in answer.answer
+
+
+@pytest.mark.parametrize(("reply", "facts"), [
+    ("LayoutParser is released under the MIT License [1].", ["MIT", "License"]),
+    ("Its F1 on XFUN is 0.8335 [1].", ["XFUN"]),
+    ("It is an AI model [1].", []),  # two letters: too short to tell a name
+    ("It reaches an F1 of 0.8335 on FUNSD [1].", []),  # held by the passage
+    ("The Selector reaches 95% precision [1].", []),  # 0.95 in the passage
+    ("About 5,000 queries were seen [1].", []),
+    ("It gets 0.9176 [1].", ["0.9176"]),  # a number nowhere in the passages
+    ("XYLayoutLM 在 FUNSD 上的 F1 是 0.8335 [1]。", []),
+    ("它在 SROIE 上是 0.95 [1]。", ["SROIE"]),
+    ("Two agents work together [1].", []),  # a sentence's first word is not a name
+])
+def test_which_names_and_numbers_no_passage_holds(reply: str, facts: list[str]) -> None:
+    passage = ("Table 2: F1 on FUNSD. XYLayoutLM: Modality Language + Layout+ Vision; SER 0.8335. The Selector's "
+               "precision is 0.95 over 5000 queries.")
+    assert unsupported_facts(reply, "How well does it do?", [passage]) == facts
+
+
+def test_a_reply_of_citation_marks_only_is_refused(services: Services) -> None:
+    # A held-out question the KB cannot answer got the reply "[3]", shown as an answer.
+    answer = asker_with(services, RecordingLLM(["[1]"])).ask("What is late fusion?")
+    assert answer.refused and not answer.citations
+    assert "only citation marks" in answer.answer
+
+
+@pytest.mark.parametrize("reply", [f"[1] {NOT_FOUND}.", f"[2][3]: {NOT_FOUND}", f" {NOT_FOUND.lower()}"])
+def test_the_sentinel_behind_a_citation_is_still_a_refusal(services: Services, reply: str) -> None:
+    # The embedded model answered a held-out question with "[1] NOT IN SOURCES.", shown as an answer.
+    answer = asker_with(services, RecordingLLM([reply])).ask("What is late fusion?")
+    assert answer.refused and not answer.citations
+    assert "will not answer it from memory" in answer.answer
 
 
 def test_chinese_question_gets_a_chinese_answer_from_english_passages(services: Services) -> None:
@@ -356,6 +405,33 @@ def test_a_reply_that_only_restates_the_question_is_refused(services: Services) 
     assert answer.refused and not answer.citations
     assert "模型的回复只是复述了问题" in answer.answer and "知识库里没有" in answer.answer
     assert "".join(streamed).endswith(answer.answer)  # what was streamed is followed by the refusal
+
+
+def test_a_reply_saying_the_passages_lack_the_answer_is_a_refusal(services: Services) -> None:
+    # The embedded model wrote this instead of the sentinel, then went on from memory.
+    reply = ("The critical temperature of the Ising model on a Bethe lattice is not directly stated in the given "
+             "passages. However, it is known to be J / atanh(1/(z-1)).")
+    llm = RecordingLLM([reply])
+    asker = asker_with(services, llm)
+    add_paper(services, "1111.2011", "Bethe lattice", ["On the Bethe lattice the critical temperature of the "
+                                                       "quantum rotor model grows with the connectivity z."])
+    answer = asker.ask("What is the critical temperature of the Ising model on a Bethe lattice?")
+    assert answer.refused and not answer.citations
+    assert "says the passages do not state this" in answer.answer and "will not answer it from memory" in answer.answer
+
+
+@pytest.mark.parametrize(("reply", "absent"), [
+    ("The passages do not mention the licence of LayoutParser.", True),
+    ("The exact value isn't given; the passages don't state it.", True),
+    ("There is no information about the OCR engine in the passages.", True),
+    ("段落中没有提及 LayoutParser 的许可证。", True),
+    ("文中并未给出具体数值。", True),
+    ("The value is not stated directly, but Table 6 gives a precision of 0.058 [2].", False),  # cites: an answer
+    ("PaSa is trained with PPO [1]. Its learning rate is not stated.", False),  # answers first
+    ("RealScholarQuery contains 50 real-world queries.", False),
+])
+def test_which_replies_say_the_answer_is_absent(reply: str, absent: bool) -> None:
+    assert says_absent(reply) is absent
 
 
 @pytest.mark.parametrize(("question", "reply"), [
