@@ -136,6 +136,16 @@ class StandaloneQuestion(BaseModel):
 # -- streaming citation check ----------------------------------------------------------------------
 
 
+OPEN_CITATION = re.compile(r"\[[\d\s,，;]*$")  # a marker still arriving: "[1", "[2, "
+
+
+def _sentinel_head(text: str) -> str:
+    """The start of a reply as compared with the sentinel: citation marks (one still open at
+    the end too) and punctuation around them left out, since the small model sometimes cites
+    the sentinel — "[1] NOT IN SOURCES." is the sentinel too."""
+    return OPEN_CITATION.sub("", CITATION.sub("", text)).strip(" \t\n.:-").upper()
+
+
 class CitationFilter:
     """Checks [n] markers as text streams through; holds back only the few characters of an
     unfinished marker (and the start of the answer, in case it is the not-found sentinel)."""
@@ -153,8 +163,8 @@ class CitationFilter:
         self.pending += piece
         out = ""
         if not self.started:
-            stripped = self.pending.lstrip().upper()
-            if stripped.startswith(NOT_FOUND) or NOT_FOUND.startswith(stripped):
+            head = _sentinel_head(self.pending)
+            if head.startswith(NOT_FOUND) or NOT_FOUND.startswith(head):
                 return ""  # the not-found sentinel, or could still become it: show nothing
             self.started = True
         while self.pending:
@@ -187,8 +197,10 @@ class CitationFilter:
 
     @property
     def not_found(self) -> bool:
-        # "[1] NOT IN SOURCES." is the sentinel too: the small model sometimes cites it.
-        return not self.started or CITATION.sub("", self.text).strip(" \t\n.:-").upper().startswith(NOT_FOUND)
+        # A reply cut off inside the sentinel counts; one of citation marks only does not (the
+        # caller refuses it as "empty", saying so).
+        head = _sentinel_head(self.text)
+        return head.startswith(NOT_FOUND) or (not self.started and bool(head))
 
     def _check(self, marker: str) -> str:
         match = CITATION.fullmatch(marker)

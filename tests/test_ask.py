@@ -189,8 +189,10 @@ def test_a_reply_of_citation_marks_only_is_refused(services: Services) -> None:
 @pytest.mark.parametrize("reply", [f"[1] {NOT_FOUND}.", f"[2][3]: {NOT_FOUND}", f" {NOT_FOUND.lower()}"])
 def test_the_sentinel_behind_a_citation_is_still_a_refusal(services: Services, reply: str) -> None:
     # The embedded model answered a held-out question with "[1] NOT IN SOURCES.", shown as an answer.
-    answer = asker_with(services, RecordingLLM([reply])).ask("What is late fusion?")
+    streamed: list[str] = []
+    answer = asker_with(services, RecordingLLM([reply])).ask("What is late fusion?", on_text=streamed.append)
     assert answer.refused and not answer.citations
+    assert NOT_FOUND not in "".join(streamed).upper()  # never shown, not even before the refusal
     assert "will not answer it from memory" in answer.answer
 
 
