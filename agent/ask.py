@@ -511,8 +511,8 @@ class Asker:
         """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported", "unsourced") says why a reply the model
         did write is not shown as an answer."""
         suggestions = self.suggestions(question, hits)
-        why = NOT_AN_ANSWER[reason][language].format(facts=", ".join(facts)) if reason else ""
-        lines = [why, REFUSAL[language]] if reason else [REFUSAL[language]]
+        lines = [NOT_AN_ANSWER[reason][language].format(facts=", ".join(facts))] if reason else []
+        lines.append(REFUSAL[language])
         if suggestions:
             lines.append(SUGGEST_HEAD[language])
             lines.extend(f"  {s}" for s in suggestions)

@@ -325,14 +325,14 @@ class LexicalIndex:
 # -- the hybrid retriever ------------------------------------------------------------------------
 
 
-def _keep_leaders(ranked: list[str], *leaders: list[str], k: int) -> list[str]:
+def _keep_leaders(ranked: list[str], leaders: Sequence[str], k: int) -> list[str]:
     """The first `k` of `ranked`, with each ranking's leader kept in even when fusion would
     drop it. Why: reciprocal-rank fusion flattens ranks, so the passage BM25 ranks first
     ("GPT-o1 … Precision 0.058; Recall 0.0134" under "Results on RealScholarQuery") can lose to
     passages ranked 8th in both lists. The leaders go in first, the rest by fused rank, and
     all keep their fused order."""
     position = {cid: i for i, cid in enumerate(ranked)}
-    chosen = [cid for cid in dict.fromkeys(c for group in leaders for c in group) if cid in position][:k]
+    chosen = [cid for cid in dict.fromkeys(leaders) if cid in position][:k]
     for cid in ranked:
         if len(chosen) >= k:
             break
@@ -414,7 +414,8 @@ class Retriever:
                 hit.ranks[source] = rank + 1
                 scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         ranked = sorted(fused, key=lambda cid: (-scores[cid], cid))
-        ranked = _keep_leaders(ranked, [dense[0].chunk.id] if dense else [], [cid for cid, _ in lexical[:1]], k=k)
+        leaders = [p.chunk.id for p in dense[:1]] + [cid for cid, _ in lexical[:1]]
+        ranked = _keep_leaders(ranked, leaders, k=k)
         out = []
         for cid in ranked:
             hit = fused[cid]

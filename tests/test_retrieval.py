@@ -224,9 +224,9 @@ def test_each_rankings_first_passage_stays_in_the_answer_set() -> None:
     from kb.retrieval import _keep_leaders
 
     fused = ["a", "b", "c", "d", "e", "bm25-first", "f"]
-    assert _keep_leaders(fused, ["a"], ["bm25-first"], k=5) == ["a", "b", "c", "d", "bm25-first"]
-    assert _keep_leaders(fused, ["a"], ["c"], k=5) == fused[:5]  # already in: nothing moves
-    assert _keep_leaders(fused, ["f"], ["bm25-first"], k=2) == ["bm25-first", "f"]  # leaders before the rest
+    assert _keep_leaders(fused, ["a", "bm25-first"], k=5) == ["a", "b", "c", "d", "bm25-first"]
+    assert _keep_leaders(fused, ["a", "c"], k=5) == fused[:5]  # already in: nothing moves
+    assert _keep_leaders(fused, ["f", "bm25-first"], k=2) == ["bm25-first", "f"]  # leaders before the rest
 
 
 @given(st.lists(st.integers(0, 30), unique=True, min_size=1, max_size=30), st.integers(1, 10), st.data())
