@@ -101,3 +101,32 @@ def test_journal_entries_are_dated_and_kept(cli_services: Services) -> None:
         assert runner.invoke(cli.app, ["notes", "journal", entry]).exit_code == 0
     text = cli_services.notes.journal_path().read_text(encoding="utf-8")
     assert "gated fusion for tiny models" in text and "+2 points" in text and text.count("## ") == 2
+
+
+def test_ask_finds_a_note_saved_a_moment_ago_without_a_sync(cli_services: Services) -> None:
+    # The TUI saves notes with index=False and an editor writes the file directly: neither is
+    # in the index until something syncs, and the learner asks right away.
+    path = cli_services.notes.ensure("2502.10816").path
+    path.write_text(path.read_text(encoding="utf-8") + "\nWombat gating merges audio after the fusion block.\n",
+                    encoding="utf-8")
+
+    result = runner.invoke(cli.app, ["ask", "--retrieve-only", "wombat gating audio fusion", "--json"])
+
+    assert result.exit_code == 0, result.output
+    passages = json.loads(result.stdout)["passages"]
+    assert passages and "Wombat gating" in passages[0]["text"]
+
+
+def test_the_tui_answers_from_a_note_it_saved_a_moment_ago(cli_services: Services) -> None:
+    from paperplan.commands.tui import AskAdapter, NotesAdapter
+    from tests.test_ask import RecordingLLM
+
+    notes = NotesAdapter(cli_services)
+    notes.save("2502.10816", "Echidna pooling keeps one token per image patch row.", notes.load("2502.10816").version)
+    llm = RecordingLLM(["Echidna pooling keeps one token per image patch row [1]."])
+    cli_services.asker._llm_factory = lambda: llm
+
+    answer = AskAdapter(cli_services)("What does echidna pooling keep?", "2502.10816", lambda _text: None)
+
+    assert "Echidna pooling" in answer.text and [c.number for c in answer.citations] == [1]
+    assert "Echidna pooling keeps one token" in llm.prompts[-1][1]  # the note was among the passages

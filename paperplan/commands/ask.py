@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
 import typer
 
 from kb.errors import PaperplanError
+
+log = logging.getLogger(__name__)
 
 
 class AskError(PaperplanError):
@@ -30,6 +33,7 @@ def ask(
     scope = build_scope(svc, paper, topic, stage)
     if not question.strip():
         raise AskError("the question is empty", hint='ask something, e.g. paperplan ask "what is late fusion?"')
+    index_latest_notes(svc)
     if retrieve_only:
         passages = svc.retriever.search(question, k=k, scope=scope)
         if json_output:
@@ -49,6 +53,19 @@ def ask(
     answer = svc.asker.ask(question, scope=scope, k=k, on_text=show)
     typer.echo("")
     render_citations(answer)
+
+
+def index_latest_notes(svc: Any) -> None:
+    """Index notes saved in the TUI or edited outside the app since the last sync, so the
+    question is answered from the learner's latest notes and not only the nightly ones. A note
+    that cannot be indexed is logged and the question is answered from what is indexed."""
+    try:
+        report = svc.notes.sync()
+    except PaperplanError as exc:
+        log.warning("your latest notes could not be indexed, answering from the indexed ones: %s", exc)
+        return
+    for error in report.errors:
+        log.warning("a note could not be indexed: %s", error)
 
 
 def build_scope(svc: Any, paper: str | None, topic: int | None, stage: int | None) -> Any:

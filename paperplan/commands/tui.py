@@ -46,7 +46,9 @@ class AskAdapter:
     def __call__(self, question: str, paper_id: str | None, on_text: Callable[[str], None]) -> Answer:
         from agent.ask import Chat
         from kb.retrieval import Scope
+        from paperplan.commands.ask import index_latest_notes
 
+        index_latest_notes(self.svc)  # a note saved a moment ago (index=False) is part of the answer
         chat = self.chats.get(paper_id)
         if chat is None:
             chat = self.chats[paper_id] = Chat(self.svc.asker, Scope(paper=paper_id) if paper_id else None)
@@ -104,8 +106,8 @@ class NotesAdapter:
         return NoteText(note.body, note.path, note.hash)
 
     def save(self, paper_id: str, text: str, version: str) -> NoteText:
-        # index=False: the file is written at once; `notes sync` (nightly) re-embeds it, so a
-        # save never waits for the embedding model.
+        # index=False: the file is written at once, so a save never waits for the embedding
+        # model; the next question (AskAdapter) or the nightly `notes sync` embeds it.
         result = self.svc.notes.save(paper_id, text, version, index=False)
         if result.conflict is not None:
             raise NoteConflict(f"the note {result.path} changed outside the app; your text was saved to "
