@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kb import papers
+from kb.notes import note_title
 from kb.retrieval import Hit, Retriever, Scope, render_english
 from kb.terms import STOPWORDS, has_cjk, terms, tokenize
 from kb.types import Passage
@@ -586,7 +587,7 @@ class Asker:
         section, title = chunk.section, passage.title
         if is_note:  # say plainly that the source is the learner's own note, not the paper
             section = NOTE_SECTION if chunk.section in ("", "Note") else f"{NOTE_SECTION}: {chunk.section}"
-            title = title or f"note {chunk.paper_id}"
+            title = title or note_title(self.db, chunk.paper_id)  # a topic note or the journal
         return Citation(n, chunk.paper_id, title, section, (chunk.page_first, chunk.page_last),
                         supporting_quote(chunk.text, claims), is_note)
 

@@ -107,6 +107,17 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def note_title(db: Database, note_id: str) -> str:
+    """What a note is about, for a learner reading a list or a citation: its paper's title,
+    its topic's title, or "Research journal"."""
+    if not is_free_note(note_id):
+        return str(db.scalar("SELECT title FROM papers WHERE id = ?", (note_id,)) or note_id)
+    if note_id == JOURNAL_ID:
+        return "Research journal"
+    number = int(note_id.split("-")[1])
+    return str(db.scalar("SELECT title FROM topics WHERE number = ?", (number,)) or note_id)
+
+
 def is_free_note(note_id: str) -> bool:
     """Topic notes and the journal belong to no paper."""
     return note_id == JOURNAL_ID or bool(TOPIC_NOTE.match(note_id))
@@ -448,7 +459,7 @@ class NotesVault:
             present = words & set(re.findall(r"\w+", row["text"].lower()))
             if present:
                 note_id = row["paper_id"]
-                hits.append(NoteHit(note_id, self._title(note_id), row["text"][:300],
+                hits.append(NoteHit(note_id, note_title(self.db, note_id), row["text"][:300],
                                     round(len(present) / len(words), 4), self.note_path(note_id).name))
         best: dict[str, NoteHit] = {}
         for hit in hits:
@@ -458,13 +469,6 @@ class NotesVault:
 
     def _hit_from_passage(self, passage: Passage) -> NoteHit:
         note_id = passage.chunk.paper_id
-        return NoteHit(note_id, passage.title or self._title(note_id), passage.chunk.text[:300],
+        return NoteHit(note_id, passage.title or note_title(self.db, note_id), passage.chunk.text[:300],
                        round(passage.score, 4), self.note_path(note_id).name)
 
-    def _title(self, note_id: str) -> str:
-        if not is_free_note(note_id):
-            return str(self.db.scalar("SELECT title FROM papers WHERE id = ?", (note_id,)) or note_id)
-        if note_id == JOURNAL_ID:
-            return "Research journal"
-        number = int(note_id.split("-")[1])
-        return str(self.db.scalar("SELECT title FROM topics WHERE number = ?", (number,)) or note_id)

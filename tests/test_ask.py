@@ -29,6 +29,7 @@ from agent.ask import (
     unsupported_facts,
 )
 from agent.llm import LLM, LLMTimeout
+from kb import papers
 from kb.retrieval import Scope
 from kb.types import Chunk, Passage
 from paperplan import cli
@@ -245,6 +246,17 @@ def test_citing_a_note_says_it_is_the_learners_note(services: Services) -> None:
     (citation,) = answer.citations
     assert citation.section == "your note" and citation.paper_id == "2203.06947"
     assert "learner's own note" in llm.prompts[-1][1]
+
+
+def test_citing_a_topic_note_names_the_topic(services: Services) -> None:
+    seed(services)
+    papers.sync_topics(services.db, services.plan)
+    note = Chunk("topic-3", 1, "note", "Gated cross-attention is how I picture fusion for topic three.", section="Note")
+    services.kb.index_chunks("topic-3", [note])
+    llm = RecordingLLM(["You picture fusion as gated cross-attention [1]."])
+    answer = Asker(services.retriever, lambda: llm).ask("How do I picture fusion for topic three?", k=1)
+    (citation,) = answer.citations
+    assert citation.title == next(t.title for t in services.plan.topics if t.number == 3) and citation.section == "your note"
 
 
 def test_a_reply_tied_to_no_passage_is_refused_as_memory(services: Services) -> None:
