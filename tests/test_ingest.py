@@ -377,6 +377,9 @@ def test_an_upgraded_parser_reads_the_stored_pdfs_again(services: Services, serv
         assert ing.reread().to_json()["reread"] == []  # read by this parser already
     _as_if_read_by_parser_v1(services, "2501.10120", "Table 6")
     notes = papers.get_paper(services.db, "2501.10120")
+    status = CliRunner().invoke(app, ["status"])
+    assert status.exit_code == 0
+    assert "1 paper was read by an older PDF parser" in status.stdout and "--reread" in status.stdout
 
     with ingestor(services, server) as ing:
         report = ing.reread()
@@ -388,6 +391,7 @@ def test_an_upgraded_parser_reads_the_stored_pdfs_again(services: Services, serv
     consistent(services)
     with ingestor(services, server) as ing:
         assert ing.reread().reread == []  # once is enough
+    assert json.loads(CliRunner().invoke(app, ["status", "--json"]).stdout)["awaiting_reread"] == 0
 
 
 def test_a_stored_pdf_that_is_gone_or_broken_keeps_its_passages(services: Services, server: LocalServer,

@@ -57,6 +57,10 @@ def collect_status(svc: Services) -> dict[str, Any]:
     }
     if initialised:
         report["counts"] = svc.kb.counts()
+        from ingest.pdf import PARSER_VERSION  # deferred: status before init needs no parser
+
+        # Papers an older PDF parser read: the nightly run re-reads them a batch at a time.
+        report["awaiting_reread"] = len(papers.parsed_before(svc.db, PARSER_VERSION))
         last = svc.db.query("SELECT kind, started, finished, ok FROM runs ORDER BY id DESC LIMIT 1")
         report["last_run"] = dict(last[0]) if last else None
     return report
@@ -80,6 +84,10 @@ def render_status(report: dict[str, Any]) -> None:
             value = f"{value} of {counts['topics']}"
         table.add_row(key.replace("_", " "), str(value))
     console.print(table)
+    if report.get("awaiting_reread"):
+        count = report["awaiting_reread"]
+        console.print(f"{count} {'paper was' if count == 1 else 'papers were'} read by an older PDF parser: "
+                      "the nightly run reads them again, `paperplan ingest --reread` does it now")
     if report.get("last_run"):
         run = report["last_run"]
         console.print(f"last run: {run['kind']} at {run['started']} ({'ok' if run['ok'] else 'failed'})")
