@@ -48,6 +48,14 @@ REFUSAL = {
     "en": "Your knowledge base has nothing that answers this question, so I will not answer it from memory.",
     "zh": "你的知识库里没有能回答这个问题的内容，所以我不会凭记忆作答。",
 }
+# When the search did find passages but no answer came of them: the learner can read those.
+NO_ANSWER_IN_PASSAGES = {
+    "en": "The model found no answer in the passages your knowledge base gave it, so I will not answer "
+          "it from memory. These came closest; read them yourself:",
+    "zh": "模型在知识库给出的段落里没有找到答案，所以我不会凭记忆作答。以下段落最接近，请自行查看：",
+}
+CLOSEST = 3  # passages shown with such a refusal
+QUOTE_CHARS = 240  # of each, the sentence nearest the question
 SUGGEST_HEAD = {"en": "To answer it, ingest papers on it:", "zh": "可以先导入相关论文："}
 # Why a reply the model did write is refused all the same.
 NOT_AN_ANSWER = {
@@ -106,9 +114,12 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)  # the numbered passages the model saw
     suggestions: list[str] = field(default_factory=list)
     removed_citations: list[int] = field(default_factory=list)  # numbers the model invented
+    # A refusal after the search found passages: the best of them, for the learner to read.
+    closest: list[Citation] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"answer": self.answer, "citations": [c.to_json() for c in self.citations], "refused": self.refused}
+        return {"answer": self.answer, "citations": [c.to_json() for c in self.citations], "refused": self.refused,
+                "closest": [c.to_json() for c in self.closest]}
 
 
 @dataclass
@@ -499,7 +510,7 @@ class Asker:
                 if not cited_numbers(attributed):
                     reason = "unsourced"  # nothing ties it to the passages: it came from the model's memory
         if not text or check.not_found or reason:
-            answer = self.refusal(question, language, hits, reason, facts)
+            answer = self.refusal(question, language, hits, reason, facts, closest=passages)
             if on_text:
                 on_text(("\n" if text else "") + answer.answer)
             return answer
@@ -508,16 +519,25 @@ class Asker:
         return Answer(question, text, citations, False, language, passages, removed_citations=check.removed)
 
     def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None,
-                facts: Sequence[str] = ()) -> Answer:
-        """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported", "unsourced") says why a reply the model
-        did write is not shown as an answer."""
+                facts: Sequence[str] = (), closest: Sequence[Passage] = ()) -> Answer:
+        """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported",
+        "unsourced") says why a reply the model did write is not shown as an answer. `closest`:
+        the passages the model was given, the first few listed for the learner to read — the
+        small embedded model often finds no answer in a passage that holds one."""
         suggestions = self.suggestions(question, hits)
         lines = [NOT_AN_ANSWER[reason][language].format(facts=", ".join(facts))] if reason else []
-        lines.append(REFUSAL[language])
+        shown = [self._citation(n, p, [question, self.retriever.english_query(question)])
+                 for n, p in enumerate(closest[:CLOSEST], 1)]
+        if shown:
+            lines.append(NO_ANSWER_IN_PASSAGES[language])
+            lines.extend(f"  [{c.n}] {c.title} — {_where(c)}: “{_clip(c.quote, QUOTE_CHARS)}”" for c in shown)
+        else:
+            lines.append(REFUSAL[language])
         if suggestions:
             lines.append(SUGGEST_HEAD[language])
             lines.extend(f"  {s}" for s in suggestions)
-        return Answer(question, "\n".join(lines), [], True, language, suggestions=suggestions)
+        return Answer(question, "\n".join(lines), [], True, language, passages=list(closest[:CLOSEST]),
+                      suggestions=suggestions, closest=shown)
 
     def suggestions(self, question: str, hits: Sequence[Hit]) -> list[str]:
         """Plan papers near the question whose full text is not in the KB yet, then an arXiv
@@ -590,6 +610,17 @@ class Asker:
             title = title or note_title(self.db, chunk.paper_id)  # a topic note or the journal
         return Citation(n, chunk.paper_id, title, section, (chunk.page_first, chunk.page_last),
                         supporting_quote(chunk.text, claims), is_note)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _where(citation: Citation) -> str:
+    first, last = citation.pages
+    pages = "" if first is None else f", p. {first}" if last in (None, first) else f", pp. {first}–{last}"
+    return f"{citation.section or citation.paper_id}{pages}"
 
 
 def _numbered(hits: Sequence[Hit]) -> str:

@@ -88,7 +88,7 @@ def test_citation_resolves_to_the_passage_with_paper_section_pages_and_quote(ser
     assert not answer.refused
     assert "".join(streamed).strip() == answer.answer
     data = answer.to_json()
-    assert set(data) == {"answer", "citations", "refused"}
+    assert set(data) == {"answer", "citations", "refused", "closest"} and data["closest"] == []
     (citation,) = data["citations"]
     assert set(citation) == {"n", "paper_id", "title", "section", "pages", "quote"}
     assert citation["n"] == 1 and citation["paper_id"] == "2401.00001" and citation["title"] == "Fusion survey"
@@ -120,7 +120,7 @@ def test_nothing_relevant_means_a_plain_refusal_with_what_to_ingest(services: Se
     assert answer.refused and answer.citations == []
     assert "knowledge base has nothing" in answer.answer
     assert any(s.startswith('paperplan ingest --query "') and "mercury" in s for s in answer.suggestions)
-    assert answer.to_json()["refused"] is True
+    assert answer.to_json()["refused"] is True and answer.to_json()["closest"] == []
 
 
 def test_a_common_word_alone_does_not_make_a_question_answerable(services: Services) -> None:
@@ -146,6 +146,23 @@ def test_the_model_saying_not_in_sources_is_a_refusal(services: Services) -> Non
     answer = asker_with(services, llm).ask("What is late fusion?", on_text=streamed.append)
     assert answer.refused
     assert NOT_FOUND not in "".join(streamed)
+
+
+@pytest.mark.parametrize(("question", "heading"), [("What is late fusion?", "These came closest; read them yourself"),
+                                                   ("什么是晚期融合？", "以下段落最接近")])
+def test_a_refusal_over_found_passages_lists_the_closest_to_read(services: Services, question: str,
+                                                                heading: str) -> None:
+    # The embedded model says NOT IN SOURCES over many a passage that holds the answer: the
+    # learner then reads the passages instead of being told the KB has nothing.
+    streamed: list[str] = []
+    answer = asker_with(services, RecordingLLM([NOT_FOUND, NOT_FOUND])).ask(question, on_text=streamed.append)
+    assert answer.refused and not answer.citations
+    assert heading in answer.answer and "knowledge base has nothing" not in answer.answer
+    assert f"[1] Fusion survey — Method, p. 1: “{FUSION}”" in answer.answer
+    assert "".join(streamed).endswith(answer.answer)
+    closest = answer.to_json()["closest"]
+    assert closest[0]["paper_id"] == "2401.00001" and closest[0]["quote"] == FUSION and len(closest) <= 3
+    assert answer.passages[0].chunk.text == FUSION  # what the TUI opens for [1]
 
 
 LAYOUTPARSER = ("LayoutParser is an open-source library for streamlining the usage of deep learning in document "
@@ -263,7 +280,7 @@ def test_a_reply_tied_to_no_passage_is_refused_as_memory(services: Services) -> 
     llm = RecordingLLM(["It is a well known idea from the nineties."])
     streamed: list[str] = []
     answer = asker_with(services, llm).ask("What is late fusion?", on_text=streamed.append)
-    assert answer.refused and not answer.citations and "[1]" not in answer.answer
+    assert answer.refused and not answer.citations and "nineties" not in answer.answer
     assert "cites no passage and shares no words with any" in answer.answer
     assert "".join(streamed).endswith(answer.answer)
 
@@ -417,7 +434,8 @@ def test_a_reply_that_only_restates_the_question_is_refused(services: Services) 
     streamed: list[str] = []
     answer = asker.ask(question, on_text=streamed.append)
     assert answer.refused and not answer.citations
-    assert "模型的回复只是复述了问题" in answer.answer and "知识库里没有" in answer.answer
+    assert "模型的回复只是复述了问题" in answer.answer and "以下段落最接近" in answer.answer
+    assert "PaSa beats Google Scholar" in answer.answer  # the passage it was given, to read
     assert "".join(streamed).endswith(answer.answer)  # what was streamed is followed by the refusal
 
 

@@ -54,7 +54,8 @@ class AskAdapter:
             chat = self.chats[paper_id] = Chat(self.svc.asker, Scope(paper=paper_id) if paper_id else None)
         answer = chat.ask(question, on_text=on_text)
         citations = []
-        for c in answer.citations:
+        # A refusal lists the passages that came closest, so the learner can open them.
+        for c in answer.citations or answer.closest:
             passage = answer.passages[c.n - 1] if 0 < c.n <= len(answer.passages) else None
             citations.append(Citation(number=c.n, paper_id=c.paper_id, title=c.title, section=c.section,
                                       pages=_pages(*c.pages), quote=c.quote,
