@@ -490,3 +490,13 @@ def test_one_shared_hyphenated_name_is_not_enough_to_cite_a_passage() -> None:
     assert attribute("在非负矩阵中，Perron-Frobenius 定理给出了最大特征值的结论。", [passage]) == \
         "在非负矩阵中，Perron-Frobenius 定理给出了最大特征值的结论。"
     assert "[1]" in attribute("在 Bethe 格点上，Perron-Frobenius uniform mode 占主导。", [passage])
+
+
+def test_the_tui_lists_a_refusals_closest_passages_as_openable_sources(cli_services: Services) -> None:
+    from paperplan.commands.tui import AskAdapter
+
+    cli_services.asker._llm_factory = lambda: RecordingLLM([NOT_FOUND])
+    answer = AskAdapter(cli_services)("What is late fusion?", None, lambda _text: None)
+    assert "These came closest" in answer.text
+    first = answer.citations[0]
+    assert first.number == 1 and first.quote == FUSION and first.chunk_id  # Enter opens this passage
