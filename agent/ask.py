@@ -68,6 +68,8 @@ NOT_AN_ANSWER = {
     "unsupported": {"en": "The model's reply states {facts}, which neither the question nor any passage holds: "
                           "that came from the model's memory, not from your sources.",
                     "zh": "模型的回复提到了 {facts}，问题和段落里都没有：这来自模型的记忆，而不是你的资料。"},
+    "misread": {"en": "The model's reply misread a table: it gives {facts}, so it is not shown as an answer.",
+                "zh": "模型的回复读错了表格：它给出 {facts}，所以不作为回答。"},
     "absent": {"en": "The model's reply says the passages do not state this.",
                "zh": "模型的回复说明这些段落没有给出答案。"},
 }
@@ -284,6 +286,88 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
             if token not in out:
                 out.append(token)
     return out
+
+
+# A table row as the PDF reader writes it (ingest/pdf_tables.py): "label: header value; header value".
+TABLE_ROW = re.compile(r"^(?P<label>[^:;\n]{1,160}):\s(?P<cells>.*;.*)$")
+
+
+@dataclass(frozen=True)
+class TableCell:
+    row: str  # the row's label and its text cells ("w/o [Expand]", "SER Methods InfoXLM [4]")
+    header: str  # the column's name ("RealScholarQuery Crawler Recall")
+    values: frozenset[float]  # its numbers, as stated and ×100/÷100 ("95%" for 0.95)
+
+
+def _values(text: str) -> set[float]:
+    out: set[float] = set()
+    for token in FACT_TOKEN.findall(text):
+        if token[0].isdigit() and sum(c.isdigit() for c in token) >= 2 and (value := _number(token)) is not None:
+            out |= {value, round(value / 100, 6), round(value * 100, 6)}
+    return out
+
+
+def table_cells(text: str) -> tuple[list[TableCell], str]:
+    """The numeric cells of the table rows in a passage, and the passage's other text."""
+    cells: list[TableCell] = []
+    prose: list[str] = []
+    for line in text.splitlines():
+        match = TABLE_ROW.match(line.strip())
+        if not match:
+            prose.append(line)
+            continue
+        parts = [p.strip() for p in match.group("cells").split(";")]
+        numeric = [p for p in parts if _values(p)]
+        row = " ".join([match.group("label"), *(p for p in parts if p not in numeric)])
+        for part in numeric:
+            cells.append(TableCell(row, FACT_TOKEN.sub(lambda m: "" if m.group()[0].isdigit() else m.group(), part),
+                                   frozenset(_values(part))))
+    return cells, "\n".join(prose)
+
+
+def misread_cells(answer: str, question: str, sources: Sequence[str], words: Callable[[str], set[str]]) -> list[str]:
+    """Numbers in `answer` read from the wrong table cell: a number that the passages hold only
+    in a table, where another cell's row and column share more of the words of the question
+    and of the answer leading up to the number than the cell holding it does — "the AutoScholarQuery crawler
+    recall without [Expand] is 0.3359", read from the RealScholarQuery column beside 0.3355.
+    `words` cuts a text into comparable words (English, for a Chinese sentence too).
+    Each finding names the cell read and the cell that fits better."""
+    tables = [table_cells(text) for text in sources]
+    prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
+    answered = _values(CITATION.sub(" ", answer))  # a cell holding any of these was read for a number
+    asked = words(question)
+    out: list[str] = []
+    for sentence in split_sentences(CITATION.sub(" ", answer)):
+        clause_start = 0
+        for match in FACT_TOKEN.finditer(sentence):
+            token = match.group()
+            stated = _values(token) and _number(token)
+            if not stated:
+                continue
+            # The words leading up to this number, not the whole sentence: in "its crawler
+            # recall is 0.7071 and its recall 0.6111" the second number is just "recall".
+            said = asked | words(sentence[clause_start:match.start()])
+            clause_start = match.end()
+            if stated in prose_values:
+                continue  # the prose states it too: not only a table's
+            for cells, _ in tables:
+                holding = [c for c in cells if stated in c.values]
+                if not holding:
+                    continue
+                fit = {c: len(said & words(f"{c.row} {c.header}")) for c in cells}
+                read = max(holding, key=fit.__getitem__)
+                others = [c for c in cells if not c.values & answered]
+                better = max(others, key=fit.__getitem__, default=None)
+                if better is not None and fit[better] > fit[read]:
+                    out.append(f"{token} from {_cell_name(read)}, where {_cell_name(better)} fits the question better")
+                    break
+    return out
+
+
+def _cell_name(cell: TableCell) -> str:
+    """ "w/o [Expand] / RealScholarQuery Crawler Recall": a paper's reference marks ("InfoXLM
+    [4]") left out, so they are not taken for citations."""
+    return " / ".join(" ".join(CITATION.sub("", part).split()) for part in (cell.row, cell.header))
 
 
 def says_absent(answer: str) -> bool:
@@ -505,6 +589,8 @@ class Asker:
                 reason = "absent"
             elif facts := unsupported_facts(text, question, [f"{p.title} {p.chunk.text}" for p in passages]):
                 reason = "unsupported"
+            elif facts := misread_cells(text, question, [p.chunk.text for p in passages], self._words):
+                reason = "misread"
             elif not citations:  # the small embedded model often cites nothing
                 attributed = attribute(text, passages, self.retriever.glossary)
                 if not cited_numbers(attributed):
@@ -518,14 +604,21 @@ class Asker:
             text, citations = self._cited_by_shared_words(attributed, passages, language, on_text)
         return Answer(question, text, citations, False, language, passages, removed_citations=check.removed)
 
+    def _words(self, text: str) -> set[str]:
+        """The words `misread_cells` compares: a Chinese text's Latin words and glossary terms
+        in English, since the tables are English."""
+        source = render_english(text, self.retriever.glossary) if has_cjk(text) else text
+        return {t for t in terms(source) if t.isascii() and any(c.isalpha() for c in t)}
+
     def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None,
                 facts: Sequence[str] = (), closest: Sequence[Passage] = ()) -> Answer:
         """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported",
-        "unsourced") says why a reply the model did write is not shown as an answer. `closest`:
+        "misread", "unsourced") says why a reply the model did write is not shown as an answer. `closest`:
         the passages the model was given, the first few listed for the learner to read — the
         small embedded model often finds no answer in a passage that holds one."""
         suggestions = self.suggestions(question, hits)
-        lines = [NOT_AN_ANSWER[reason][language].format(facts=", ".join(facts))] if reason else []
+        separator = "; " if reason == "misread" else ", "  # a misread names cells, commas and all
+        lines = [NOT_AN_ANSWER[reason][language].format(facts=separator.join(facts))] if reason else []
         shown = [self._citation(n, p, [question, self.retriever.english_query(question)])
                  for n, p in enumerate(closest[:CLOSEST], 1)]
         if shown:

@@ -26,11 +26,14 @@ from agent.ask import (
     clean_translation,
     restates,
     says_absent,
+    misread_cells,
+    table_cells,
     unsupported_facts,
 )
 from agent.llm import LLM, LLMTimeout
 from kb import papers
 from kb.retrieval import Scope
+from kb.terms import terms
 from kb.types import Chunk, Passage
 from paperplan import cli
 from paperplan.wiring import Services
@@ -195,6 +198,60 @@ def test_which_names_and_numbers_no_passage_holds(reply: str, facts: list[str]) 
     passage = ("Table 2: F1 on FUNSD. XYLayoutLM: Modality Language + Layout+ Vision; SER 0.8335. The Selector's "
                "precision is 0.95 over 5000 queries.")
     assert unsupported_facts(reply, "How well does it do?", [passage]) == facts
+
+
+# Rows as the PDF reader writes PaSa's Table 8 and XYLayoutLM's Table 1 (ingest/pdf_tables.py).
+TABLE8 = ("Table 8: Ablation study results on AutoScholarQuery test set and RealScholarQuery.\n"
+          "w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355; AutoScholarQuery Precision 0.1445; Recall 0.2536; "
+          "RealScholarQuery Crawler Recall 0.3359; RealScholarQuery Precision 0.6738; Recall 0.2890\n"
+          "PaSa-7b: AutoScholarQuery Crawler Recall 0.7931; AutoScholarQuery Precision 0.1448; Recall 0.4834; "
+          "RealScholarQuery Crawler Recall 0.7071; RealScholarQuery Precision 0.5146; Recall 0.6111")
+TABLE1 = ("Table 1. Comparison with different methods on the XFUN w.r.t F1 score.\n"
+          "SER: Methods InfoXLM [4]; XFUN Avg. 0.7207; ZH 0.8868; JA 0.7865; ES 0.6230\n"
+          "SER: Methods XYLayoutLM; XFUN Avg. 0.8204; ZH 0.9176; JA 0.8057; ES 0.7687")
+
+
+def _words(text: str) -> set[str]:
+    return {t for t in terms(text) if t.isascii() and any(c.isalpha() for c in t)}
+
+
+def test_table_rows_become_cells_named_by_row_and_column() -> None:
+    cells, prose = table_cells(TABLE1)
+    assert prose.startswith("Table 1. Comparison") and len(cells) == 8
+    assert (cells[1].row, cells[1].header.strip(), 0.8868 in cells[1].values) == ("SER Methods InfoXLM [4]", "ZH", True)
+
+
+@pytest.mark.parametrize(("question", "reply", "misread"), [
+    # Both read from the real blind runs: the neighbouring column, and the row above.
+    ("What AutoScholarQuery crawler recall does PaSa reach without the [Expand] action?",
+     "Without [Expand] the AutoScholarQuery Crawler Recall is 0.3359 [1].",
+     "0.3359 from w/o [Expand] / RealScholarQuery Crawler Recall, where w/o [Expand] / AutoScholarQuery Crawler "
+     "Recall fits the question better"),
+    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8868 [1].", "0.8868 from SER Methods InfoXLM"),
+    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8057 [1].", None),  # the right cell
+    ("How does PaSa-7b do on RealScholarQuery?", "Its crawler recall is 0.7071 and its recall 0.6111 [1].", None),
+    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "它是 80.57% [1]。", None),  # 0.8057 as a percentage
+    ("How much does [Expand] matter?", "Without it recall falls to 0.3359 [1].", None),  # nothing says which column
+])
+def test_a_number_read_from_the_wrong_table_cell_is_named(question: str, reply: str, misread: str | None) -> None:
+    found = misread_cells(reply, question, [TABLE8, TABLE1], _words)
+    assert (found[0].startswith(misread) and "[4]" not in found[0]) if misread else not found
+
+
+def test_a_number_the_prose_states_too_is_not_checked_against_the_table() -> None:
+    passage = f"{TABLE8}\nThe RealScholarQuery crawler recall without [Expand] drops to 0.3359."
+    assert misread_cells("AutoScholarQuery crawler recall is 0.3359 [1].", "AutoScholarQuery crawler recall?",
+                         [passage], _words) == []
+
+
+def test_a_reply_that_misreads_a_table_is_refused_naming_the_cells(services: Services) -> None:
+    llm = RecordingLLM(["Without [Expand], the AutoScholarQuery Crawler Recall is 0.3359 [1]."])
+    asker = asker_with(services, llm)
+    add_paper(services, "2501.10120", "PaSa: An LLM Agent for Comprehensive Academic Paper Search", [TABLE8])
+    answer = asker.ask("What AutoScholarQuery crawler recall does PaSa reach without the [Expand] action?")
+    assert answer.refused and not answer.citations
+    assert "misread a table: it gives 0.3359 from w/o [Expand] / RealScholarQuery Crawler Recall" in answer.answer
+    assert "0.3355" in answer.answer  # the table itself is among the passages listed to read
 
 
 def test_a_reply_of_citation_marks_only_is_refused(services: Services) -> None:
