@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 PDF_MAGIC = b"%PDF-"
 # Raised when parsing changes what a paper's chunks say, so stored PDFs are read again
 # (`Ingestor.reread`): 1 = first release; 2 = tables read by pymupdf's table finder, each row
-# written with its column headers.
-PARSER_VERSION = 2
+# written with its column headers; 3 = a sub-column the finder puts beside its group's header
+# cell is named by the group ("RealScholarQuery Recall").
+PARSER_VERSION = 3
 MAX_REDIRECTS = 5
 
 

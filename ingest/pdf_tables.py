@@ -72,16 +72,24 @@ class PageTable:
                 names.append(f"{group} {body[0][c]}".strip())
             return names, body[1:]
         names = [_flat(top[0])]
+        repeated = {name for name in map(_flat, top) if name and [_flat(t) for t in top].count(name) > 1}
+        group = ""
         c = 1
         while c < len(top):
             width = 1 + next((n for n, cell in enumerate(top[c + 1:]) if cell), len(top) - c - 1)
             lines = [ln.strip() for ln in top[c].splitlines() if ln.strip()]
             if width == 1 and len(lines) >= 1:
-                names.append(" ".join(lines))
+                # A sub-column the finder put beside its group's cell ("AutoScholarQuery / Crawler
+                # Recall / Precision" then "Recall", the same again for RealScholarQuery): a name
+                # that follows each group belongs to it; one said once ("Avg.") stands alone.
+                name = " ".join(lines)
+                names.append(f"{group} {name}" if group and name in repeated else name)
             elif len(lines) == width + 1:
-                names += [f"{lines[0]} {sub}" for sub in lines[1:]]
+                group = lines[0]
+                names += [f"{group} {sub}" for sub in lines[1:]]
             elif len(lines) == 2 and len(lines[1].split()) == width:
-                names += [f"{lines[0]} {sub}" for sub in lines[1].split()]
+                group = lines[0]
+                names += [f"{group} {sub}" for sub in lines[1].split()]
             else:
                 return None, body
             c += width

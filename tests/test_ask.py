@@ -24,9 +24,9 @@ from agent.ask import (
     attribute,
     cited_numbers,
     clean_translation,
+    misread_cells,
     restates,
     says_absent,
-    misread_cells,
     table_cells,
     unsupported_facts,
 )
@@ -202,10 +202,12 @@ def test_which_names_and_numbers_no_passage_holds(reply: str, facts: list[str]) 
 
 # Rows as the PDF reader writes PaSa's Table 8 and XYLayoutLM's Table 1 (ingest/pdf_tables.py).
 TABLE8 = ("Table 8: Ablation study results on AutoScholarQuery test set and RealScholarQuery.\n"
-          "w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355; AutoScholarQuery Precision 0.1445; Recall 0.2536; "
-          "RealScholarQuery Crawler Recall 0.3359; RealScholarQuery Precision 0.6738; Recall 0.2890\n"
-          "PaSa-7b: AutoScholarQuery Crawler Recall 0.7931; AutoScholarQuery Precision 0.1448; Recall 0.4834; "
-          "RealScholarQuery Crawler Recall 0.7071; RealScholarQuery Precision 0.5146; Recall 0.6111")
+          "w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355; AutoScholarQuery Precision 0.1445; AutoScholarQuery "
+          "Recall 0.2536; RealScholarQuery Crawler Recall 0.3359; RealScholarQuery Precision 0.6738; RealScholarQuery "
+          "Recall 0.2890\n"
+          "PaSa-7b: AutoScholarQuery Crawler Recall 0.7931; AutoScholarQuery Precision 0.1448; AutoScholarQuery "
+          "Recall 0.4834; RealScholarQuery Crawler Recall 0.7071; RealScholarQuery Precision 0.5146; "
+          "RealScholarQuery Recall 0.6111")
 TABLE1 = ("Table 1. Comparison with different methods on the XFUN w.r.t F1 score.\n"
           "SER: Methods InfoXLM [4]; XFUN Avg. 0.7207; ZH 0.8868; JA 0.7865; ES 0.6230\n"
           "SER: Methods XYLayoutLM; XFUN Avg. 0.8204; ZH 0.9176; JA 0.8057; ES 0.7687")

@@ -32,6 +32,23 @@ def test_a_group_cell_holding_its_sub_columns_as_lines_names_each_column() -> No
     assert table.text() == "XY Cut: SER ZH 0.89; SER ES 0.75; RE ZH 0.72; RE ES 0.71"
 
 
+def test_a_sub_column_beside_each_group_cell_is_named_by_its_group() -> None:
+    # PaSa's Table 8 as the finder reads it: each group's third column header in a cell of its own.
+    top = ["Method", "AutoScholarQuery\nCrawler Recall\nPrecision", "", "Recall",
+           "RealScholarQuery\nCrawler Recall\nPrecision", "", "Recall"]
+    table = PageTable(1, BOX, [top, ["w/o [Expand]", "0.3355", "0.1445", "0.2536", "0.3359", "0.6738", "0.2890"]],
+                      spanned_header=True)
+    assert table.text() == ("w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355; AutoScholarQuery Precision 0.1445; "
+                            "AutoScholarQuery Recall 0.2536; RealScholarQuery Crawler Recall 0.3359; "
+                            "RealScholarQuery Precision 0.6738; RealScholarQuery Recall 0.2890")
+
+
+def test_a_column_named_once_after_a_group_stands_alone() -> None:
+    table = PageTable(1, BOX, [["Methods", "SER\nZH\nES", "", "Avg."], ["XY Cut", "0.89", "0.75", "0.82"]],
+                      spanned_header=True)
+    assert table.text() == "XY Cut: SER ZH 0.89; SER ES 0.75; Avg. 0.82"
+
+
 def test_a_second_header_row_under_spanning_groups_names_each_column() -> None:
     rows = [["DCPE", "", "SER", ""], ["Text", "Image", "ZH", "ES"], ["Conv1d", "Conv2d", "0.91", "0.76"]]
     table = PageTable(1, BOX, rows, spanned_header=True)
