@@ -31,6 +31,9 @@ PAPER_IDS = {
 }
 
 
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
 def load_questions() -> list[dict[str, Any]]:
     return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -167,7 +170,7 @@ def answer_rows(svc: Any, questions: list[dict[str, Any]], count: int) -> list[d
     except Exception as exc:
         return [{"metric": "answers with citations all resolving", "value": None, "unit": "", "goal": "= 100 %",
                  "ok": None, "note": f"no LLM: {exc}"}]
-    resolved = invented = cited = attributed = zh_in_zh = zh_total = shown_anyway = 0
+    resolved = invented = cited = attributed = zh_in_zh = zh_total = shown_anyway = asked_value = right_value = 0
     wrongly_refused = []
     seconds = []
     for q in picked:
@@ -183,6 +186,10 @@ def answer_rows(svc: Any, questions: list[dict[str, Any]], count: int) -> list[d
         ok = all(1 <= c.n <= len(answer.passages) and c.paper_id == answer.passages[c.n - 1].chunk.paper_id
                  and c.quote.rstrip("…") in answer.passages[c.n - 1].chunk.text for c in answer.citations)
         resolved += ok
+        if all(NUMBER.fullmatch(g["text"]) for g in q["gold"]):  # a table cell: is its value the one stated?
+            asked_value += 1
+            stated = {round(float(t.replace(",", "")), 6) for t in NUMBER.findall(answer.answer)}
+            right_value += any({v, round(v * 100, 6)} & stated for v in (float(g["text"].replace(",", "")) for g in q["gold"]))
         invented += bool(answer.removed_citations)
         matched = "matched to its sentences" in answer.answer or "按共同词语匹配" in answer.answer
         cited += bool(answer.citations) and not matched
@@ -215,6 +222,8 @@ def answer_rows(svc: Any, questions: list[dict[str, Any]], count: int) -> list[d
                                         "held the answer"},
         {"metric": "answers with citations all resolving", "value": round(resolved / answered, 3), "unit": "", "goal": "= 1.0",
          "ok": resolved == n - len(wrongly_refused), "note": f"{n - len(wrongly_refused)} answers by {llm.name}"},
+        {"metric": "answers stating the table value asked for", "value": right_value, "unit": f"of {asked_value}",
+         "goal": "", "ok": None, "note": "questions whose gold is one table cell, among the answers shown"},
         {"metric": "answers the model cited inline", "value": round(cited / answered, 3), "unit": "", "goal": "", "ok": None,
          "note": "its own [n] markers"},
         {"metric": "answers cited by matching sentences to passages", "value": round(attributed / answered, 3), "unit": "",
