@@ -31,7 +31,7 @@ from kb import papers
 from kb.notes import note_title
 from kb.retrieval import Hit, Retriever, Scope, render_english
 from kb.terms import STOPWORDS, has_cjk, terms, tokenize
-from kb.types import Passage
+from kb.types import Passage, pages_label
 
 log = logging.getLogger(__name__)
 
@@ -328,10 +328,10 @@ def table_cells(text: str) -> tuple[list[TableCell], str]:
 def misread_cells(answer: str, question: str, sources: Sequence[str], words: Callable[[str], set[str]]) -> list[str]:
     """Numbers in `answer` read from the wrong table cell: a number that the passages hold only
     in a table, where another cell's row and column share more of the words of the question
-    and of the answer leading up to the number than the cell holding it does — "the AutoScholarQuery crawler
-    recall without [Expand] is 0.3359", read from the RealScholarQuery column beside 0.3355.
-    `words` cuts a text into comparable words (English, for a Chinese sentence too).
-    Each finding names the cell read and the cell that fits better."""
+    and of the answer leading up to the number than the cell holding it does — "the
+    AutoScholarQuery crawler recall without [Expand] is 0.3359", read from the RealScholarQuery
+    column beside 0.3355. `words` cuts a text into comparable words (English, for a Chinese
+    sentence too). Each finding names the cell read and the cell that fits better."""
     tables = [table_cells(text) for text in sources]
     prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
     answered = _values(CITATION.sub(" ", answer))  # a cell holding any of these was read for a number
@@ -613,9 +613,9 @@ class Asker:
     def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None,
                 facts: Sequence[str] = (), closest: Sequence[Passage] = ()) -> Answer:
         """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported",
-        "misread", "unsourced") says why a reply the model did write is not shown as an answer. `closest`:
-        the passages the model was given, the first few listed for the learner to read — the
-        small embedded model often finds no answer in a passage that holds one."""
+        "misread", "unsourced") says why a reply the model did write is not shown as an answer.
+        `closest`: the passages the model was given, the first few listed for the learner to
+        read — the small embedded model often finds no answer in a passage that holds one."""
         suggestions = self.suggestions(question, hits)
         separator = "; " if reason == "misread" else ", "  # a misread names cells, commas and all
         lines = [NOT_AN_ANSWER[reason][language].format(facts=separator.join(facts))] if reason else []
@@ -711,9 +711,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _where(citation: Citation) -> str:
-    first, last = citation.pages
-    pages = "" if first is None else f", p. {first}" if last in (None, first) else f", pp. {first}–{last}"
-    return f"{citation.section or citation.paper_id}{pages}"
+    return ", ".join(x for x in (citation.section or citation.paper_id, pages_label(*citation.pages)) if x)
 
 
 def _numbered(hits: Sequence[Hit]) -> str:

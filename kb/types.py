@@ -69,3 +69,10 @@ class Passage:
     chunk: Chunk
     title: str
     score: float
+
+
+def pages_label(first: int | None, last: int | None) -> str:
+    """ "p. 3", "pp. 3–4", or "" when the pages are unknown: how every screen and command names pages."""
+    if first is None:
+        return ""
+    return f"p. {first}" if last in (None, first) else f"pp. {first}–{last}"

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from kb.errors import PaperplanError
+from kb.types import pages_label
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +91,6 @@ def passage_json(passage: Any) -> dict[str, Any]:
             "text": chunk.text, "score": passage.score}
 
 
-def _pages(pages: Any) -> str:
-    first, last = pages
-    if first is None:
-        return ""
-    return f"p. {first}" if last in (None, first) else f"pp. {first}–{last}"
-
 
 def render_passages(passages: list[Any]) -> None:
     if not passages:
@@ -103,7 +98,7 @@ def render_passages(passages: list[Any]) -> None:
     for i, p in enumerate(passages, 1):
         chunk = p.chunk
         section = "your note" if chunk.kind == "note" else chunk.section
-        where = ", ".join(x for x in (section, _pages((chunk.page_first, chunk.page_last))) if x)
+        where = ", ".join(x for x in (section, pages_label(chunk.page_first, chunk.page_last)) if x)
         typer.echo(f"{i:>2}. {chunk.paper_id}  {p.title[:70]}  [{where}]  score {p.score:.4f}")
         text = " ".join(chunk.text.split())
         typer.echo(f"    {text[:300]}{'…' if len(text) > 300 else ''}")
@@ -114,6 +109,6 @@ def render_citations(answer: Any) -> None:
         return
     typer.echo("")
     for c in answer.citations:
-        where = ", ".join(x for x in (c.section, _pages(c.pages)) if x)
+        where = ", ".join(x for x in (c.section, pages_label(*c.pages)) if x)
         typer.echo(f"[{c.n}] {c.title} ({c.paper_id}){' — ' + where if where else ''}")
         typer.echo(f"    “{c.quote}”")

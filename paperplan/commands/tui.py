@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb import papers
 from kb.errors import PaperplanError
+from kb.types import pages_label
 from paperplan.commands.service import log_to_data_dir
 from paperplan.wiring import Services
 from tui.queries import summarise
@@ -29,11 +30,6 @@ if TYPE_CHECKING:
 class NoteConflict(PaperplanError):
     hint = "merge the two files by hand (the app did not overwrite anything), then reopen the paper"
 
-
-def _pages(first: int | None, last: int | None) -> str:
-    if first is None:
-        return ""
-    return f"p. {first}" if last in (None, first) else f"pp. {first}–{last}"
 
 
 class AskAdapter:
@@ -58,7 +54,7 @@ class AskAdapter:
         for c in answer.citations or answer.closest:
             passage = answer.passages[c.n - 1] if 0 < c.n <= len(answer.passages) else None
             citations.append(Citation(number=c.n, paper_id=c.paper_id, title=c.title, section=c.section,
-                                      pages=_pages(*c.pages), quote=c.quote,
+                                      pages=pages_label(*c.pages), quote=c.quote,
                                       chunk_id=passage.chunk.id if passage else ""))
         return Answer(answer.answer, citations)
 
@@ -81,7 +77,7 @@ class QuizAdapter:
                   if (p := papers.get_paper(self.svc.db, pid))}
         return [QuizCard(id=c.id, question=c.question, kind=c.type, options=tuple(c.options),
                          paper_id=c.paper_id or "", title=titles.get(c.paper_id or "", ""), topic=c.topic,
-                         section=c.section, pages=_pages(c.page_first, c.page_last), source_quote=c.source_quote)
+                         section=c.section, pages=pages_label(c.page_first, c.page_last), source_quote=c.source_quote)
                 for c in cards]
 
     def grade(self, card: QuizCard, given: str) -> QuizResult:

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Label, Static, TextArea
 
 from kb import progress
+from kb.types import pages_label
 from tui import queries
 from tui.screens.base import PaperplanScreen, notify_error
 from tui.screens.topics_dialog import TopicsDialog
@@ -21,11 +22,6 @@ from tui.widgets.area_bar import AreaBar
 STATUS_CYCLE = ("new", "queued", "reading", "read")
 RATINGS = {"up": "+ up", "down": "− down", "too-hard": "too hard", "too-easy": "too easy", "": "not rated"}
 
-
-def pages_label(first: int | None, last: int | None) -> str:
-    if first is None:
-        return ""
-    return f"p. {first}" if last in (None, first) else f"pp. {first}–{last}"
 
 
 class PaperScreen(PaperplanScreen):
