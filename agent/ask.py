@@ -290,6 +290,7 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
 
 # A table row as the PDF reader writes it (ingest/pdf_tables.py): "label: header value; header value".
 TABLE_ROW = re.compile(r"^(?P<label>[^:;\n]{1,160}):\s(?P<cells>.*;.*)$")
+CELL = re.compile(r"^(?P<header>.*?)\s+(?P<value>[-+]?\d.*)$")
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,7 @@ class TableCell:
     row: str  # the row's label and its text cells ("w/o [Expand]", "SER Methods InfoXLM [4]")
     header: str  # the column's name ("RealScholarQuery Crawler Recall")
     values: frozenset[float]  # its numbers, as stated and ×100/÷100 ("95%" for 0.95)
+    caption: str = ""  # the passage's other text: "Table 6: Results on RealScholarQuery."
 
 
 def _values(text: str) -> set[float]:
@@ -318,11 +320,16 @@ def table_cells(text: str) -> tuple[list[TableCell], str]:
             continue
         parts = [p.strip() for p in match.group("cells").split(";")]
         numeric = [p for p in parts if _values(p)]
-        row = " ".join([match.group("label"), *(p for p in parts if p not in numeric)])
+        # Text cells name the row too ("Methods InfoXLM"); an empty one ("Precision -") does not.
+        row = " ".join([match.group("label"), *(p for p in parts if p not in numeric and not p.endswith("-"))])
         for part in numeric:
-            cells.append(TableCell(row, FACT_TOKEN.sub(lambda m: "" if m.group()[0].isdigit() else m.group(), part),
-                                   frozenset(_values(part))))
-    return cells, "\n".join(prose)
+            # "Recall@100 0.2809", "Inference time/one doc 8.99ms ± 28.3 µs": the name ends
+            # where a word starting with a digit begins.
+            named = CELL.match(part)
+            header, value = (named.group("header"), named.group("value")) if named else ("", part)
+            cells.append(TableCell(row, header, frozenset(_values(value))))
+    caption = "\n".join(prose)
+    return [TableCell(c.row, c.header, c.values, caption) for c in cells], caption
 
 
 def misread_cells(answer: str, question: str, sources: Sequence[str], words: Callable[[str], set[str]]) -> list[str]:
@@ -333,6 +340,7 @@ def misread_cells(answer: str, question: str, sources: Sequence[str], words: Cal
     column beside 0.3355. `words` cuts a text into comparable words (English, for a Chinese
     sentence too). Each finding names the cell read and the cell that fits better."""
     tables = [table_cells(text) for text in sources]
+    cells = [cell for found, _ in tables for cell in found]
     prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
     answered = _values(CITATION.sub(" ", answer))  # a cell holding any of these was read for a number
     asked = words(question)
@@ -350,24 +358,27 @@ def misread_cells(answer: str, question: str, sources: Sequence[str], words: Cal
             clause_start = match.end()
             if stated in prose_values:
                 continue  # the prose states it too: not only a table's
-            for cells, _ in tables:
-                holding = [c for c in cells if stated in c.values]
-                if not holding:
-                    continue
-                fit = {c: len(said & words(f"{c.row} {c.header}")) for c in cells}
-                read = max(holding, key=fit.__getitem__)
-                others = [c for c in cells if not c.values & answered]
-                better = max(others, key=fit.__getitem__, default=None)
-                if better is not None and fit[better] > fit[read]:
-                    out.append(f"{token} from {_cell_name(read)}, where {_cell_name(better)} fits the question better")
-                    break
+            # Every table the model was given: "Google Scholar Recall@100" is in the AutoScholarQuery
+            # table and the RealScholarQuery one, told apart only by their captions. A caption
+            # only breaks ties: it names every column group of its table.
+            holding = [c for c in cells if stated in c.values]
+            if not holding:
+                continue
+            fit = {c: (len(said & words(f"{c.row} {c.header}")), len(said & words(c.caption))) for c in cells}
+            read = max(holding, key=fit.__getitem__)
+            others = [c for c in cells if not c.values & answered]
+            better = max(others, key=fit.__getitem__, default=None)
+            if better is not None and fit[better] > fit[read]:
+                out.append(f"{token} from {_cell_name(read)}, where {_cell_name(better)} fits the question better")
     return out
 
 
 def _cell_name(cell: TableCell) -> str:
     """ "w/o [Expand] / RealScholarQuery Crawler Recall": a paper's reference marks ("InfoXLM
     [4]") left out, so they are not taken for citations."""
-    return " / ".join(" ".join(CITATION.sub("", part).split()) for part in (cell.row, cell.header))
+    table = re.match(r"Table\s+\w+", cell.caption)
+    name = " / ".join(" ".join(CITATION.sub("", part).split()) for part in (cell.row, cell.header))
+    return f"{table.group()}: {name}" if table else name
 
 
 def says_absent(answer: str) -> bool:

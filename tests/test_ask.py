@@ -220,16 +220,32 @@ def _words(text: str) -> set[str]:
 def test_table_rows_become_cells_named_by_row_and_column() -> None:
     cells, prose = table_cells(TABLE1)
     assert prose.startswith("Table 1. Comparison") and len(cells) == 8
-    assert (cells[1].row, cells[1].header.strip(), 0.8868 in cells[1].values) == ("SER Methods InfoXLM [4]", "ZH", True)
+    assert (cells[1].row, cells[1].header, 0.8868 in cells[1].values) == ("SER Methods InfoXLM [4]", "ZH", True)
+    assert cells[1].caption == prose
+
+
+def test_a_cell_named_with_digits_keeps_them() -> None:
+    (cell,) = table_cells("Table 6: Results.\nGoogle: Recall@100 0.2535; Precision -")[0]
+    assert (cell.row, cell.header, 0.2535 in cell.values, 100 in cell.values) == ("Google", "Recall@100", True, False)
+
+
+def test_the_same_cell_in_two_tables_is_told_apart_by_the_caption() -> None:
+    # unseen8: Google Scholar's Recall@100 read from the AutoScholarQuery table for RealScholarQuery.
+    auto = "Table 5: Results on AutoScholarQuery test set.\nGoogle Scholar: Recall@100 0.1130; Recall@50 0.0970"
+    real = "Table 6: Results on RealScholarQuery.\nGoogle Scholar: Recall@100 0.2809; Recall@50 0.2155"
+    question = "What Recall@100 does Google Scholar reach on RealScholarQuery?"
+    assert misread_cells("It is 0.1130 [1].", question, [auto, real], _words)[0].startswith(
+        "0.1130 from Table 5: Google Scholar / Recall@100, where Table 6: Google Scholar / Recall@100")
+    assert misread_cells("It is 0.2809 [2].", question, [auto, real], _words) == []
 
 
 @pytest.mark.parametrize(("question", "reply", "misread"), [
     # Both read from the real blind runs: the neighbouring column, and the row above.
     ("What AutoScholarQuery crawler recall does PaSa reach without the [Expand] action?",
      "Without [Expand] the AutoScholarQuery Crawler Recall is 0.3359 [1].",
-     "0.3359 from w/o [Expand] / RealScholarQuery Crawler Recall, where w/o [Expand] / AutoScholarQuery Crawler "
-     "Recall fits the question better"),
-    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8868 [1].", "0.8868 from SER Methods InfoXLM"),
+     "0.3359 from Table 8: w/o [Expand] / RealScholarQuery Crawler Recall, where Table 8: w/o [Expand] / "
+     "AutoScholarQuery Crawler Recall fits the question better"),
+    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8868 [1].", "0.8868 from Table 1: SER Methods InfoXLM"),
     ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8057 [1].", None),  # the right cell
     ("How does PaSa-7b do on RealScholarQuery?", "Its crawler recall is 0.7071 and its recall 0.6111 [1].", None),
     ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "它是 80.57% [1]。", None),  # 0.8057 as a percentage
@@ -252,7 +268,7 @@ def test_a_reply_that_misreads_a_table_is_refused_naming_the_cells(services: Ser
     add_paper(services, "2501.10120", "PaSa: An LLM Agent for Comprehensive Academic Paper Search", [TABLE8])
     answer = asker.ask("What AutoScholarQuery crawler recall does PaSa reach without the [Expand] action?")
     assert answer.refused and not answer.citations
-    assert "misread a table: it gives 0.3359 from w/o [Expand] / RealScholarQuery Crawler Recall" in answer.answer
+    assert "misread a table: it gives 0.3359 from Table 8: w/o [Expand] / RealScholarQuery Crawler Recall" in answer.answer
     assert "0.3355" in answer.answer  # the table itself is among the passages listed to read
 
 
