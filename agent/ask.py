@@ -73,6 +73,11 @@ NOT_AN_ANSWER = {
     "absent": {"en": "The model's reply says the passages do not state this.",
                "zh": "模型的回复说明这些段落没有给出答案。"},
 }
+# One misread cell, as the "misread" refusal names it.
+MISREAD_FACT = {
+    "en": "{number} from {read}, where {better} fits the question better",
+    "zh": "{number}（取自 {read}，而更符合问题的是 {better}）",
+}
 # A reply that opens by saying, in its own words, that the passages hold no answer ("… is not
 # directly stated in the given passages") instead of the sentinel the prompt asks for.
 SAYS_ABSENT = re.compile(
@@ -332,19 +337,27 @@ def table_cells(text: str) -> tuple[list[TableCell], str]:
     return [TableCell(c.row, c.header, c.values, caption) for c in cells], caption
 
 
-def misread_cells(answer: str, question: str, sources: Sequence[str], words: Callable[[str], set[str]]) -> list[str]:
+@dataclass(frozen=True)
+class Misread:
+    number: str  # as the reply states it
+    read: str  # the cell that holds it ("Table 5: Google Scholar / Recall@100")
+    better: str  # the cell that fits the question better
+
+
+def misread_cells(answer: str, question: str, sources: Sequence[str],
+                  words: Callable[[str], set[str]]) -> list[Misread]:
     """Numbers in `answer` read from the wrong table cell: a number that the passages hold only
     in a table, where another cell's row and column share more of the words of the question
     and of the answer leading up to the number than the cell holding it does — "the
     AutoScholarQuery crawler recall without [Expand] is 0.3359", read from the RealScholarQuery
     column beside 0.3355. `words` cuts a text into comparable words (English, for a Chinese
-    sentence too). Each finding names the cell read and the cell that fits better."""
+    sentence too)."""
     tables = [table_cells(text) for text in sources]
     cells = [cell for found, _ in tables for cell in found]
     prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
     answered = _values(CITATION.sub(" ", answer))  # a cell holding any of these was read for a number
     asked = words(question)
-    out: list[str] = []
+    out: list[Misread] = []
     for sentence in split_sentences(CITATION.sub(" ", answer)):
         clause_start = 0
         for match in FACT_TOKEN.finditer(sentence):
@@ -369,7 +382,7 @@ def misread_cells(answer: str, question: str, sources: Sequence[str], words: Cal
             others = [c for c in cells if not c.values & answered]
             better = max(others, key=fit.__getitem__, default=None)
             if better is not None and fit[better] > fit[read]:
-                out.append(f"{token} from {_cell_name(read)}, where {_cell_name(better)} fits the question better")
+                out.append(Misread(token, _cell_name(read), _cell_name(better)))
     return out
 
 
@@ -429,9 +442,10 @@ def attribute(answer: str, passages: Sequence[Passage], glossary: Mapping[str, s
 
 
 def supporting_quote(passage_text: str, claims: Sequence[str], limit: int = 400) -> str:
-    """The passage sentence sharing most words with the answer sentences citing it — an exact
-    substring of the passage, so the learner can find it on the page."""
-    sentences = split_sentences(passage_text) or [passage_text]
+    """The passage sentence (or table row: each line is its own) sharing most words with the
+    answer sentences citing it — an exact substring of the passage, so the learner can find
+    it on the page."""
+    sentences = [s for line in passage_text.splitlines() for s in split_sentences(line)] or [passage_text]
     claim_tokens = set(tokenize(" ".join(claims)))
     best = max(sentences, key=lambda s: (len(claim_tokens & set(tokenize(s))), -sentences.index(s)))
     if not claim_tokens & set(tokenize(best)):
@@ -600,8 +614,9 @@ class Asker:
                 reason = "absent"
             elif facts := unsupported_facts(text, question, [f"{p.title} {p.chunk.text}" for p in passages]):
                 reason = "unsupported"
-            elif facts := misread_cells(text, question, [p.chunk.text for p in passages], self._words):
+            elif misread := misread_cells(text, question, [p.chunk.text for p in passages], self._words):
                 reason = "misread"
+                facts = [MISREAD_FACT[language].format(**vars(m)) for m in misread]
             elif not citations:  # the small embedded model often cites nothing
                 attributed = attribute(text, passages, self.retriever.glossary)
                 if not cited_numbers(attributed):

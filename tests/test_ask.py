@@ -234,8 +234,8 @@ def test_the_same_cell_in_two_tables_is_told_apart_by_the_caption() -> None:
     auto = "Table 5: Results on AutoScholarQuery test set.\nGoogle Scholar: Recall@100 0.1130; Recall@50 0.0970"
     real = "Table 6: Results on RealScholarQuery.\nGoogle Scholar: Recall@100 0.2809; Recall@50 0.2155"
     question = "What Recall@100 does Google Scholar reach on RealScholarQuery?"
-    assert misread_cells("It is 0.1130 [1].", question, [auto, real], _words)[0].startswith(
-        "0.1130 from Table 5: Google Scholar / Recall@100, where Table 6: Google Scholar / Recall@100")
+    (found,) = misread_cells("It is 0.1130 [1].", question, [auto, real], _words)
+    assert (found.read, found.better) == ("Table 5: Google Scholar / Recall@100", "Table 6: Google Scholar / Recall@100")
     assert misread_cells("It is 0.2809 [2].", question, [auto, real], _words) == []
 
 
@@ -243,17 +243,20 @@ def test_the_same_cell_in_two_tables_is_told_apart_by_the_caption() -> None:
     # Both read from the real blind runs: the neighbouring column, and the row above.
     ("What AutoScholarQuery crawler recall does PaSa reach without the [Expand] action?",
      "Without [Expand] the AutoScholarQuery Crawler Recall is 0.3359 [1].",
-     "0.3359 from Table 8: w/o [Expand] / RealScholarQuery Crawler Recall, where Table 8: w/o [Expand] / "
-     "AutoScholarQuery Crawler Recall fits the question better"),
-    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8868 [1].", "0.8868 from Table 1: SER Methods InfoXLM"),
+     ("0.3359", "Table 8: w/o [Expand] / RealScholarQuery Crawler Recall",
+      "Table 8: w/o [Expand] / AutoScholarQuery Crawler Recall")),
+    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8868 [1].",
+     ("0.8868", "Table 1: SER Methods InfoXLM / ZH", "Table 1: SER Methods XYLayoutLM")),
     ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8057 [1].", None),  # the right cell
     ("How does PaSa-7b do on RealScholarQuery?", "Its crawler recall is 0.7071 and its recall 0.6111 [1].", None),
     ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "它是 80.57% [1]。", None),  # 0.8057 as a percentage
     ("How much does [Expand] matter?", "Without it recall falls to 0.3359 [1].", None),  # nothing says which column
 ])
-def test_a_number_read_from_the_wrong_table_cell_is_named(question: str, reply: str, misread: str | None) -> None:
+def test_a_number_read_from_the_wrong_table_cell_is_named(question: str, reply: str,
+                                                          misread: tuple[str, str, str] | None) -> None:
     found = misread_cells(reply, question, [TABLE8, TABLE1], _words)
-    assert (found[0].startswith(misread) and "[4]" not in found[0]) if misread else not found
+    # The better cell is named by its row at least (JA and XFUN Avg. tie); no "[4]" mark is left.
+    assert [(m.number, m.read, m.better[:len(misread[2])]) for m in found] == ([misread] if misread else [])
 
 
 def test_a_number_the_prose_states_too_is_not_checked_against_the_table() -> None:
@@ -269,7 +272,21 @@ def test_a_reply_that_misreads_a_table_is_refused_naming_the_cells(services: Ser
     answer = asker.ask("What AutoScholarQuery crawler recall does PaSa reach without the [Expand] action?")
     assert answer.refused and not answer.citations
     assert "misread a table: it gives 0.3359 from Table 8: w/o [Expand] / RealScholarQuery Crawler Recall" in answer.answer
-    assert "0.3355" in answer.answer  # the table itself is among the passages listed to read
+    # The table is listed to read, quoted by the row nearest the question: it holds the answer.
+    assert "Method, p. 1: “w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355;" in answer.answer
+
+
+def test_a_chinese_misread_refusal_names_the_cells_in_chinese(services: Services) -> None:
+    llm = RecordingLLM(["Google Scholar Recall@100 on RealScholarQuery", "它的 Recall@100 是 0.1130 [1]。"])
+    asker = asker_with(services, llm)
+    add_paper(services, "2501.10120", "PaSa", ["Table 5: Results on AutoScholarQuery test set.\nGoogle Scholar: "
+                                                "Recall@100 0.1130; Recall@50 0.0970",
+                                                "Table 6: Results on RealScholarQuery.\nGoogle Scholar: "
+                                                "Recall@100 0.2809; Recall@50 0.2155"])
+    answer = asker.ask("在 RealScholarQuery 上 Google Scholar 的 Recall@100 是多少？")
+    assert answer.refused
+    assert ("0.1130（取自 Table 5: Google Scholar / Recall@100，而更符合问题的是 Table 6: Google Scholar / "
+            "Recall@100）") in answer.answer and "fits the question" not in answer.answer
 
 
 def test_a_reply_of_citation_marks_only_is_refused(services: Services) -> None:
