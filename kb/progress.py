@@ -195,7 +195,9 @@ def compute_pace(stages: tuple[Stage, ...], current: int, start: date, source: s
     """Ahead when the current stage is reached before its earliest start in the plan,
     behind when its latest end has passed, on pace in between. Open-ended stages (持续)
     have no end, so nobody is behind in them."""
-    elapsed = max((today - start).days, 0) / DAYS_PER_MONTH
+    # Judged at the tenth of a month the learner is shown: "ahead by 0.0 months" was possible
+    # when 6.997 months fell just short of a stage starting at month 7.
+    elapsed = round(max((today - start).days, 0) / DAYS_PER_MONTH, 1)
     lo = hi = 0.0
     window_start: tuple[float, float] = (0.0, 0.0)
     window_end: tuple[float | None, float | None] = (None, None)
@@ -213,8 +215,7 @@ def compute_pace(stages: tuple[Stage, ...], current: int, start: date, source: s
         status, months = "behind", elapsed - window_end[1]
     else:
         status, months = "on pace", 0.0
-    return Pace(start.isoformat(), source, round(elapsed, 2), current, window_start, window_end, status,
-                round(months, 2))
+    return Pace(start.isoformat(), source, elapsed, current, window_start, window_end, status, round(months, 1))
 
 
 def _reading_by_topic(db: Database) -> dict[int, dict[str, int]]:
