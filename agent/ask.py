@@ -268,6 +268,11 @@ def _number(token: str) -> float | None:
         return None
 
 
+def _forms(value: float) -> set[float]:
+    """A number as stated and as a percentage either way: 0.95 and 95 % are the same fact."""
+    return {value, round(value / 100, 6), round(value * 100, 6)}
+
+
 def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> list[str]:
     """Names and numbers in `answer` that neither `question` nor any of `sources` holds —
     "LayoutParser is released under the MIT License" over passages that never name a licence.
@@ -282,8 +287,7 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
         for token in FACT_TOKEN.findall(sentence):
             if token[0].isdigit():
                 value = _number(token)
-                if (value is None or sum(c.isdigit() for c in token) < 2
-                        or {value, round(value / 100, 6), round(value * 100, 6)} & numbers):
+                if value is None or sum(c.isdigit() for c in token) < 2 or _forms(value) & numbers:
                     continue
             elif (len(token) <= 2 or not any(c.isupper() for c in token) or token.lower() in words
                   or sentence.lstrip().startswith(token)):
@@ -310,13 +314,13 @@ def _values(text: str) -> set[float]:
     out: set[float] = set()
     for token in FACT_TOKEN.findall(text):
         if token[0].isdigit() and sum(c.isdigit() for c in token) >= 2 and (value := _number(token)) is not None:
-            out |= {value, round(value / 100, 6), round(value * 100, 6)}
+            out |= _forms(value)
     return out
 
 
 def table_cells(text: str) -> tuple[list[TableCell], str]:
     """The numeric cells of the table rows in a passage, and the passage's other text."""
-    cells: list[TableCell] = []
+    found: list[tuple[str, str, frozenset[float]]] = []
     prose: list[str] = []
     for line in text.splitlines():
         match = TABLE_ROW.match(line.strip())
@@ -332,9 +336,9 @@ def table_cells(text: str) -> tuple[list[TableCell], str]:
             # where a word starting with a digit begins.
             named = CELL.match(part)
             header, value = (named.group("header"), named.group("value")) if named else ("", part)
-            cells.append(TableCell(row, header, frozenset(_values(value))))
+            found.append((row, header, frozenset(_values(value))))
     caption = "\n".join(prose)
-    return [TableCell(c.row, c.header, c.values, caption) for c in cells], caption
+    return [TableCell(row, header, values, caption) for row, header, values in found], caption
 
 
 @dataclass(frozen=True)
@@ -355,10 +359,13 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     tables = [table_cells(text) for text in sources]
     cells = [cell for found, _ in tables for cell in found]
     prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
-    answered = _values(CITATION.sub(" ", answer))  # a cell holding any of these was read for a number
+    # Each cell's words, its row and column apart from its caption (which only breaks ties).
+    named = {c: (words(f"{c.row} {c.header}"), words(c.caption)) for c in cells}
+    reply = CITATION.sub(" ", answer)
+    answered = _values(reply)  # a cell holding any of these was read for a number
     asked = words(question)
     out: list[Misread] = []
-    for sentence in split_sentences(CITATION.sub(" ", answer)):
+    for sentence in split_sentences(reply):
         clause_start = 0
         for match in FACT_TOKEN.finditer(sentence):
             token = match.group()
@@ -377,7 +384,7 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
             holding = [c for c in cells if stated in c.values]
             if not holding:
                 continue
-            fit = {c: (len(said & words(f"{c.row} {c.header}")), len(said & words(c.caption))) for c in cells}
+            fit = {c: (len(said & cell), len(said & caption)) for c, (cell, caption) in named.items()}
             read = max(holding, key=fit.__getitem__)
             others = [c for c in cells if not c.values & answered]
             better = max(others, key=fit.__getitem__, default=None)
@@ -450,7 +457,7 @@ def supporting_quote(passage_text: str, claims: Sequence[str], limit: int = 400)
     best = max(sentences, key=lambda s: (len(claim_tokens & set(tokenize(s))), -sentences.index(s)))
     if not claim_tokens & set(tokenize(best)):
         best = sentences[0]
-    return best if len(best) <= limit else best[:limit].rsplit(" ", 1)[0] + "…"
+    return _shorten(best, limit)
 
 
 # -- the asker -----------------------------------------------------------------------------------------
@@ -645,8 +652,9 @@ class Asker:
         suggestions = self.suggestions(question, hits)
         separator = "; " if reason == "misread" else ", "  # a misread names cells, commas and all
         lines = [NOT_AN_ANSWER[reason][language].format(facts=separator.join(facts))] if reason else []
+        listed = list(closest[:CLOSEST])
         shown = [self._citation(n, p, [question, self.retriever.english_query(question)])
-                 for n, p in enumerate(closest[:CLOSEST], 1)]
+                 for n, p in enumerate(listed, 1)]
         if shown:
             lines.append(NO_ANSWER_IN_PASSAGES[language])
             lines.extend(f"  [{c.n}] {c.title} — {_where(c)}: “{_clip(c.quote, QUOTE_CHARS)}”" for c in shown)
@@ -655,7 +663,7 @@ class Asker:
         if suggestions:
             lines.append(SUGGEST_HEAD[language])
             lines.extend(f"  {s}" for s in suggestions)
-        return Answer(question, "\n".join(lines), [], True, language, passages=list(closest[:CLOSEST]),
+        return Answer(question, "\n".join(lines), [], True, language, passages=listed,
                       suggestions=suggestions, closest=shown)
 
     def suggestions(self, question: str, hits: Sequence[Hit]) -> list[str]:
@@ -731,9 +739,13 @@ class Asker:
                         supporting_quote(chunk.text, claims), is_note)
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
+def _shorten(text: str, limit: int) -> str:
+    """`text` cut at the last word that fits `limit`, marked with "…"."""
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _clip(text: str, limit: int) -> str:
+    return _shorten(" ".join(text.split()), limit)
 
 
 def _where(citation: Citation) -> str:

@@ -14,6 +14,7 @@ fonts ("0058\\n." for 0.058).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +73,7 @@ class PageTable:
                 names.append(f"{group} {body[0][c]}".strip())
             return names, body[1:]
         names = [_flat(top[0])]
-        repeated = {name for name in map(_flat, top) if name and [_flat(t) for t in top].count(name) > 1}
+        repeated = {name for name, count in Counter(map(_flat, top)).items() if name and count > 1}
         group = ""
         c = 1
         while c < len(top):
