@@ -27,6 +27,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agent.reply_checks import (
+    CITATION,
+    cited_numbers,
+    misread_cells,
+    misstated_numbers,
+    restates,
+    says_absent,
+    split_sentences,
+    unsupported_facts,
+)
 from kb import papers
 from kb.notes import note_title
 from kb.retrieval import Hit, Retriever, Scope, render_english
@@ -38,8 +48,6 @@ log = logging.getLogger(__name__)
 NOT_FOUND = "NOT IN SOURCES"
 REMOVED = "[citation removed]"
 PASSAGE_CHARS = 1200  # per passage in the prompt: six fit the embedded model's 4k context
-CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，;]\s*\d{1,3})*)\]")
-SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 # The evidence heuristic: share of the question's (idf-weighted) terms a passage must hold.
 MIN_COVERAGE = 0.45
 MIN_DENSE = 0.6  # or a cosine similarity this high on its own
@@ -70,6 +78,9 @@ NOT_AN_ANSWER = {
                     "zh": "模型的回复提到了 {facts}，问题和段落里都没有：这来自模型的记忆，而不是你的资料。"},
     "misread": {"en": "The model's reply misread a table: it gives {facts}, so it is not shown as an answer.",
                 "zh": "模型的回复读错了表格：它给出 {facts}，所以不作为回答。"},
+    "misstated": {"en": "The model's reply takes a number for something its passage does not say it is: {facts}. "
+                        "So it is not shown as an answer.",
+                  "zh": "模型的回复把段落里的数字当成了别的量：{facts}。所以不作为回答。"},
     "absent": {"en": "The model's reply says the passages do not state this.",
                "zh": "模型的回复说明这些段落没有给出答案。"},
 }
@@ -78,18 +89,15 @@ MISREAD_FACT = {
     "en": "{number} from {read}, where {better} fits the question better",
     "zh": "{number}（取自 {read}，而更符合问题的是 {better}）",
 }
-# A reply that opens by saying, in its own words, that the passages hold no answer ("… is not
-# directly stated in the given passages") instead of the sentinel the prompt asks for.
-SAYS_ABSENT = re.compile(
-    r"\b(?:is|are|was|were)\s+not\s+(?:\w+ly\s+)?(?:stated|mentioned|given|provided|specified|discussed|"
-    r"described|reported|found|included|addressed)\b"
-    r"|\b(?:passages?|sources?|context|texts?|excerpts?)\s+(?:do|does|did)\s*(?:not|n't)\s+"
-    r"(?:\w+ly\s+)?(?:contain|mention|state|provide|specify|say|give|include|discuss|address)\b"
-    r"|\bno\s+(?:information|mention|details?)\s+(?:about|on|of|regarding)\b"
-    r"|(?:没有|未|并未|并没有)(?:直接|明确)?(?:提及|提到|给出|说明|涉及|包含|指出|列出)|没有(?:相关)?信息",
-    re.IGNORECASE)
-# Chinese function characters: a bigram holding one ("的算" in "…的算法") carries no content.
-FUNCTION_CHARS = frozenset("的是了在和与及或也都就而被把给对按照为从以于其之这那个些么什吗呢吧啊将并")
+# One number taken for something else, as the "misstated" refusal names it.
+MISSTATED_CHANGE = {
+    "en": "{number} is a change the passage reports (“{source}”), not the value asked",
+    "zh": "{number} 在段落里是变化幅度（“{source}”），不是所问的数值",
+}
+MISSTATED_COUNT = {
+    "en": "the passage's {number} does not count {counted} (“{source}”)",
+    "zh": "段落里的 {number} 说的不是 {counted}（“{source}”）",
+}
 NOTE_SECTION = "your note"
 
 
@@ -236,189 +244,11 @@ class CitationFilter:
         return "".join(dict.fromkeys(out))  # "[citation removed][citation removed]" shown once
 
 
-def cited_numbers(text: str) -> list[int]:
-    """The [n] numbers in `text`, in order of first appearance."""
-    seen: dict[int, None] = {}
-    for match in CITATION.finditer(text):
-        for part in re.split(r"\s*[,，;]\s*", match.group(1)):
-            seen.setdefault(int(part), None)
-    return list(seen)
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
-
-
 # A sentence is matched to a passage only when they share this many words and this share of
 # the sentence's words (for a Chinese sentence, its Latin words and its glossary terms'
 # English, since the papers are English).
 ATTRIBUTE_MIN_SHARED = 2
 ATTRIBUTE_MIN_SHARE = 0.3
-
-
-# Names (a capital letter anywhere but a sentence's first word) and numbers in a reply; with
-# none of them in the question or the passages, the reply came from the model's memory.
-FACT_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
-
-
-def _number(token: str) -> float | None:
-    try:
-        return round(float(token.rstrip("%").replace(",", "")), 6)
-    except ValueError:
-        return None
-
-
-def _forms(value: float) -> set[float]:
-    """A number as stated and as a percentage either way: 0.95 and 95 % are the same fact."""
-    return {value, round(value / 100, 6), round(value * 100, 6)}
-
-
-def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> list[str]:
-    """Names and numbers in `answer` that neither `question` nor any of `sources` holds —
-    "LayoutParser is released under the MIT License" over passages that never name a licence.
-    A number counts as held in another form too (0.85 for 85 %, 5,000 for 5000); small
-    numbers (one digit), two-letter words ("AI", "F1") and a sentence's first word are not
-    checked."""
-    held = " ".join([question, *sources])
-    words = {t.lower() for t in FACT_TOKEN.findall(held) if not t[0].isdigit()}
-    numbers = {n for t in FACT_TOKEN.findall(held) if t[0].isdigit() and (n := _number(t)) is not None}
-    out: list[str] = []
-    for sentence in split_sentences(CITATION.sub(" ", answer)):
-        for token in FACT_TOKEN.findall(sentence):
-            if token[0].isdigit():
-                value = _number(token)
-                if value is None or sum(c.isdigit() for c in token) < 2 or _forms(value) & numbers:
-                    continue
-            elif (len(token) <= 2 or not any(c.isupper() for c in token) or token.lower() in words
-                  or sentence.lstrip().startswith(token)):
-                continue
-            if token not in out:
-                out.append(token)
-    return out
-
-
-# A table row as the PDF reader writes it (ingest/pdf_tables.py): "label: header value; header value".
-TABLE_ROW = re.compile(r"^(?P<label>[^:;\n]{1,160}):\s(?P<cells>.*;.*)$")
-CELL = re.compile(r"^(?P<header>.*?)\s+(?P<value>[-+]?\d.*)$")
-
-
-@dataclass(frozen=True)
-class TableCell:
-    row: str  # the row's label and its text cells ("w/o [Expand]", "SER Methods InfoXLM [4]")
-    header: str  # the column's name ("RealScholarQuery Crawler Recall")
-    values: frozenset[float]  # its numbers, as stated and ×100/÷100 ("95%" for 0.95)
-    caption: str = ""  # the passage's other text: "Table 6: Results on RealScholarQuery."
-
-
-def _values(text: str) -> set[float]:
-    out: set[float] = set()
-    for token in FACT_TOKEN.findall(text):
-        if token[0].isdigit() and sum(c.isdigit() for c in token) >= 2 and (value := _number(token)) is not None:
-            out |= _forms(value)
-    return out
-
-
-def table_cells(text: str) -> tuple[list[TableCell], str]:
-    """The numeric cells of the table rows in a passage, and the passage's other text."""
-    found: list[tuple[str, str, frozenset[float]]] = []
-    prose: list[str] = []
-    for line in text.splitlines():
-        match = TABLE_ROW.match(line.strip())
-        if not match:
-            prose.append(line)
-            continue
-        parts = [p.strip() for p in match.group("cells").split(";")]
-        numeric = [p for p in parts if _values(p)]
-        # Text cells name the row too ("Methods InfoXLM"); an empty one ("Precision -") does not.
-        row = " ".join([match.group("label"), *(p for p in parts if p not in numeric and not p.endswith("-"))])
-        for part in numeric:
-            # "Recall@100 0.2809", "Inference time/one doc 8.99ms ± 28.3 µs": the name ends
-            # where a word starting with a digit begins.
-            named = CELL.match(part)
-            header, value = (named.group("header"), named.group("value")) if named else ("", part)
-            found.append((row, header, frozenset(_values(value))))
-    caption = "\n".join(prose)
-    return [TableCell(row, header, values, caption) for row, header, values in found], caption
-
-
-@dataclass(frozen=True)
-class Misread:
-    number: str  # as the reply states it
-    read: str  # the cell that holds it ("Table 5: Google Scholar / Recall@100")
-    better: str  # the cell that fits the question better
-
-
-def misread_cells(answer: str, question: str, sources: Sequence[str],
-                  words: Callable[[str], set[str]]) -> list[Misread]:
-    """Numbers in `answer` read from the wrong table cell: a number that the passages hold only
-    in a table, where another cell's row and column share more of the words of the question
-    and of the answer leading up to the number than the cell holding it does — "the
-    AutoScholarQuery crawler recall without [Expand] is 0.3359", read from the RealScholarQuery
-    column beside 0.3355. `words` cuts a text into comparable words (English, for a Chinese
-    sentence too)."""
-    tables = [table_cells(text) for text in sources]
-    cells = [cell for found, _ in tables for cell in found]
-    prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
-    # Each cell's words, its row and column apart from its caption (which only breaks ties).
-    named = {c: (words(f"{c.row} {c.header}"), words(c.caption)) for c in cells}
-    reply = CITATION.sub(" ", answer)
-    answered = _values(reply)  # a cell holding any of these was read for a number
-    asked = words(question)
-    out: list[Misread] = []
-    for sentence in split_sentences(reply):
-        clause_start = 0
-        for match in FACT_TOKEN.finditer(sentence):
-            token = match.group()
-            stated = _values(token) and _number(token)
-            if not stated:
-                continue
-            # The words leading up to this number, not the whole sentence: in "its crawler
-            # recall is 0.7071 and its recall 0.6111" the second number is just "recall".
-            said = asked | words(sentence[clause_start:match.start()])
-            clause_start = match.end()
-            if stated in prose_values:
-                continue  # the prose states it too: not only a table's
-            # Every table the model was given: "Google Scholar Recall@100" is in the AutoScholarQuery
-            # table and the RealScholarQuery one, told apart only by their captions. A caption
-            # only breaks ties: it names every column group of its table.
-            holding = [c for c in cells if stated in c.values]
-            if not holding:
-                continue
-            fit = {c: (len(said & cell), len(said & caption)) for c, (cell, caption) in named.items()}
-            read = max(holding, key=fit.__getitem__)
-            others = [c for c in cells if not c.values & answered]
-            better = max(others, key=fit.__getitem__, default=None)
-            if better is not None and fit[better] > fit[read]:
-                out.append(Misread(token, _cell_name(read), _cell_name(better)))
-    return out
-
-
-def _cell_name(cell: TableCell) -> str:
-    """ "w/o [Expand] / RealScholarQuery Crawler Recall": a paper's reference marks ("InfoXLM
-    [4]") left out, so they are not taken for citations."""
-    table = re.match(r"Table\s+\w+", cell.caption)
-    name = " / ".join(" ".join(CITATION.sub("", part).split()) for part in (cell.row, cell.header))
-    return f"{table.group()}: {name}" if table else name
-
-
-def says_absent(answer: str) -> bool:
-    """True when the reply's first sentence says the passages do not hold the answer and the
-    model cites nothing: an answer that then goes on from memory must not be shown as sourced.
-    A reply that cites a passage keeps its answer ("X is not stated, but Y [2]")."""
-    sentences = split_sentences(answer)
-    return bool(sentences) and not cited_numbers(answer) and bool(SAYS_ABSENT.search(sentences[0]))
-
-
-def restates(question: str, answer: str) -> bool:
-    """True when `answer` adds no content word the question lacks — "Google Scholar ranks its
-    results by Google Scholar's ranking". The small embedded model writes such echoes when the
-    passages only share the question's words; they are refused, not shown as answers. A new
-    number, name or content word (any at all) makes it an answer."""
-    def content(text: str) -> set[str]:
-        return {t for t in terms(CITATION.sub(" ", text)) if t.isascii() or not set(t) & FUNCTION_CHARS}
-
-    said = content(answer)
-    return bool(said) and not said - content(question)
 
 
 def attribute(answer: str, passages: Sequence[Passage], glossary: Mapping[str, str] | None = None) -> str:
@@ -624,6 +454,10 @@ class Asker:
             elif misread := misread_cells(text, question, [p.chunk.text for p in passages], self._words):
                 reason = "misread"
                 facts = [MISREAD_FACT[language].format(**vars(m)) for m in misread]
+            elif misstated := misstated_numbers(text, question, [p.chunk.text for p in passages]):
+                reason = "misstated"
+                facts = [(MISSTATED_COUNT if m.counted else MISSTATED_CHANGE)[language].format(**vars(m))
+                         for m in misstated]
             elif not citations:  # the small embedded model often cites nothing
                 attributed = attribute(text, passages, self.retriever.glossary)
                 if not cited_numbers(attributed):
@@ -646,11 +480,11 @@ class Asker:
     def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None,
                 facts: Sequence[str] = (), closest: Sequence[Passage] = ()) -> Answer:
         """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported",
-        "misread", "unsourced") says why a reply the model did write is not shown as an answer.
+        "misread", "misstated", "unsourced") says why a reply the model did write is not shown as an answer.
         `closest`: the passages the model was given, the first few listed for the learner to
         read — the small embedded model often finds no answer in a passage that holds one."""
         suggestions = self.suggestions(question, hits)
-        separator = "; " if reason == "misread" else ", "  # a misread names cells, commas and all
+        separator = "; " if reason in ("misread", "misstated") else ", "  # these name cells and quotes, commas and all
         lines = [NOT_AN_ANSWER[reason][language].format(facts=separator.join(facts))] if reason else []
         listed = list(closest[:CLOSEST])
         shown = [self._citation(n, p, [question, self.retriever.english_query(question)])

@@ -1,0 +1,299 @@
+"""What a model's reply is checked for before it is shown as an answer.
+
+The reply is read back against the passages the model was given: its [n] marks and
+sentences, a reply that only restates the question or says the passages are silent, names and
+numbers no passage holds (they came from the model's memory), a table cell read from the wrong
+row or column, and a number taken for something its passage does not say it is (a gain read
+as a score, a count of training examples read as tokens). Pure functions of text, so each is
+tested on its own; `agent.ask` decides what the learner sees.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kb.terms import terms
+
+CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，;]\s*\d{1,3})*)\]")
+SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+
+
+# A reply that opens by saying, in its own words, that the passages hold no answer ("… is not
+# directly stated in the given passages") instead of the sentinel the prompt asks for.
+SAYS_ABSENT = re.compile(
+    r"\b(?:is|are|was|were)\s+not\s+(?:\w+ly\s+)?(?:stated|mentioned|given|provided|specified|discussed|"
+    r"described|reported|found|included|addressed)\b"
+    r"|\b(?:passages?|sources?|context|texts?|excerpts?)\s+(?:do|does|did)\s*(?:not|n't)\s+"
+    r"(?:\w+ly\s+)?(?:contain|mention|state|provide|specify|say|give|include|discuss|address)\b"
+    r"|\bno\s+(?:information|mention|details?)\s+(?:about|on|of|regarding)\b"
+    r"|(?:没有|未|并未|并没有)(?:直接|明确)?(?:提及|提到|给出|说明|涉及|包含|指出|列出)|没有(?:相关)?信息",
+    re.IGNORECASE)
+# Chinese function characters: a bigram holding one ("的算" in "…的算法") carries no content.
+FUNCTION_CHARS = frozenset("的是了在和与及或也都就而被把给对按照为从以于其之这那个些么什吗呢吧啊将并")
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The [n] numbers in `text`, in order of first appearance."""
+    seen: dict[int, None] = {}
+    for match in CITATION.finditer(text):
+        for part in re.split(r"\s*[,，;]\s*", match.group(1)):
+            seen.setdefault(int(part), None)
+    return list(seen)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
+
+
+# Names (a capital letter anywhere but a sentence's first word) and numbers in a reply; with
+# none of them in the question or the passages, the reply came from the model's memory.
+FACT_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+
+
+def _number(token: str) -> float | None:
+    try:
+        return round(float(token.rstrip("%").replace(",", "")), 6)
+    except ValueError:
+        return None
+
+
+def _forms(value: float) -> set[float]:
+    """A number as stated and as a percentage either way: 0.95 and 95 % are the same fact."""
+    return {value, round(value / 100, 6), round(value * 100, 6)}
+
+
+def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> list[str]:
+    """Names and numbers in `answer` that neither `question` nor any of `sources` holds —
+    "LayoutParser is released under the MIT License" over passages that never name a licence.
+    A number counts as held in another form too (0.85 for 85 %, 5,000 for 5000); small
+    numbers (one digit), two-letter words ("AI", "F1") and a sentence's first word are not
+    checked."""
+    held = " ".join([question, *sources])
+    words = {t.lower() for t in FACT_TOKEN.findall(held) if not t[0].isdigit()}
+    numbers = {n for t in FACT_TOKEN.findall(held) if t[0].isdigit() and (n := _number(t)) is not None}
+    out: list[str] = []
+    for sentence in split_sentences(CITATION.sub(" ", answer)):
+        for token in FACT_TOKEN.findall(sentence):
+            if token[0].isdigit():
+                value = _number(token)
+                if value is None or sum(c.isdigit() for c in token) < 2 or _forms(value) & numbers:
+                    continue
+            elif (len(token) <= 2 or not any(c.isupper() for c in token) or token.lower() in words
+                  or sentence.lstrip().startswith(token)):
+                continue
+            if token not in out:
+                out.append(token)
+    return out
+
+
+# A table row as the PDF reader writes it (ingest/pdf_tables.py): "label: header value; header value".
+TABLE_ROW = re.compile(r"^(?P<label>[^:;\n]{1,160}):\s(?P<cells>.*;.*)$")
+CELL = re.compile(r"^(?P<header>.*?)\s+(?P<value>[-+]?\d.*)$")
+
+
+@dataclass(frozen=True)
+class TableCell:
+    row: str  # the row's label and its text cells ("w/o [Expand]", "SER Methods InfoXLM [4]")
+    header: str  # the column's name ("RealScholarQuery Crawler Recall")
+    values: frozenset[float]  # its numbers, as stated and ×100/÷100 ("95%" for 0.95)
+    caption: str = ""  # the passage's other text: "Table 6: Results on RealScholarQuery."
+
+
+def _values(text: str) -> set[float]:
+    out: set[float] = set()
+    for token in FACT_TOKEN.findall(text):
+        if token[0].isdigit() and sum(c.isdigit() for c in token) >= 2 and (value := _number(token)) is not None:
+            out |= _forms(value)
+    return out
+
+
+def table_cells(text: str) -> tuple[list[TableCell], str]:
+    """The numeric cells of the table rows in a passage, and the passage's other text."""
+    found: list[tuple[str, str, frozenset[float]]] = []
+    prose: list[str] = []
+    for line in text.splitlines():
+        match = TABLE_ROW.match(line.strip())
+        if not match:
+            prose.append(line)
+            continue
+        parts = [p.strip() for p in match.group("cells").split(";")]
+        numeric = [p for p in parts if _values(p)]
+        # Text cells name the row too ("Methods InfoXLM"); an empty one ("Precision -") does not.
+        row = " ".join([match.group("label"), *(p for p in parts if p not in numeric and not p.endswith("-"))])
+        for part in numeric:
+            # "Recall@100 0.2809", "Inference time/one doc 8.99ms ± 28.3 µs": the name ends
+            # where a word starting with a digit begins.
+            named = CELL.match(part)
+            header, value = (named.group("header"), named.group("value")) if named else ("", part)
+            found.append((row, header, frozenset(_values(value))))
+    caption = "\n".join(prose)
+    return [TableCell(row, header, values, caption) for row, header, values in found], caption
+
+
+@dataclass(frozen=True)
+class Misread:
+    number: str  # as the reply states it
+    read: str  # the cell that holds it ("Table 5: Google Scholar / Recall@100")
+    better: str  # the cell that fits the question better
+
+
+def misread_cells(answer: str, question: str, sources: Sequence[str],
+                  words: Callable[[str], set[str]]) -> list[Misread]:
+    """Numbers in `answer` read from the wrong table cell: a number that the passages hold only
+    in a table, where another cell's row and column share more of the words of the question
+    and of the answer leading up to the number than the cell holding it does — "the
+    AutoScholarQuery crawler recall without [Expand] is 0.3359", read from the RealScholarQuery
+    column beside 0.3355. `words` cuts a text into comparable words (English, for a Chinese
+    sentence too)."""
+    tables = [table_cells(text) for text in sources]
+    cells = [cell for found, _ in tables for cell in found]
+    prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
+    # Each cell's words, its row and column apart from its caption (which only breaks ties).
+    named = {c: (words(f"{c.row} {c.header}"), words(c.caption)) for c in cells}
+    reply = CITATION.sub(" ", answer)
+    answered = _values(reply)  # a cell holding any of these was read for a number
+    asked = words(question)
+    out: list[Misread] = []
+    for sentence in split_sentences(reply):
+        clause_start = 0
+        for match in FACT_TOKEN.finditer(sentence):
+            token = match.group()
+            stated = _values(token) and _number(token)
+            if not stated:
+                continue
+            # The words leading up to this number, not the whole sentence: in "its crawler
+            # recall is 0.7071 and its recall 0.6111" the second number is just "recall".
+            said = asked | words(sentence[clause_start:match.start()])
+            clause_start = match.end()
+            if stated in prose_values:
+                continue  # the prose states it too: not only a table's
+            # Every table the model was given: "Google Scholar Recall@100" is in the AutoScholarQuery
+            # table and the RealScholarQuery one, told apart only by their captions. A caption
+            # only breaks ties: it names every column group of its table.
+            holding = [c for c in cells if stated in c.values]
+            if not holding:
+                continue
+            fit = {c: (len(said & cell), len(said & caption)) for c, (cell, caption) in named.items()}
+            read = max(holding, key=fit.__getitem__)
+            others = [c for c in cells if not c.values & answered]
+            better = max(others, key=fit.__getitem__, default=None)
+            if better is not None and fit[better] > fit[read]:
+                out.append(Misread(token, _cell_name(read), _cell_name(better)))
+    return out
+
+
+def _cell_name(cell: TableCell) -> str:
+    """ "w/o [Expand] / RealScholarQuery Crawler Recall": a paper's reference marks ("InfoXLM
+    [4]") left out, so they are not taken for citations."""
+    table = re.match(r"Table\s+\w+", cell.caption)
+    name = " / ".join(" ".join(CITATION.sub("", part).split()) for part in (cell.row, cell.header))
+    return f"{table.group()}: {name}" if table else name
+
+
+def says_absent(answer: str) -> bool:
+    """True when the reply's first sentence says the passages do not hold the answer and the
+    model cites nothing: an answer that then goes on from memory must not be shown as sourced.
+    A reply that cites a passage keeps its answer ("X is not stated, but Y [2]")."""
+    sentences = split_sentences(answer)
+    return bool(sentences) and not cited_numbers(answer) and bool(SAYS_ABSENT.search(sentences[0]))
+
+
+def restates(question: str, answer: str) -> bool:
+    """True when `answer` adds no content word the question lacks — "Google Scholar ranks its
+    results by Google Scholar's ranking". The small embedded model writes such echoes when the
+    passages only share the question's words; they are refused, not shown as answers. A new
+    number, name or content word (any at all) makes it an answer."""
+    def content(text: str) -> set[str]:
+        return {t for t in terms(CITATION.sub(" ", text)) if t.isascii() or not set(t) & FUNCTION_CHARS}
+
+    said = content(answer)
+    return bool(said) and not said - content(question)
+
+
+# A number a passage gives as a change: "outperforms Google by 37.78%", "the improvement comes
+# to 1.5%", "+0.9", "0.1% F1 score improvement", "1.2 points higher".
+CHANGE_BEFORE = re.compile(
+    r"(?:\bby|\b(?:improvement|gain|increase|decrease|drop|boost|reduction)s?"
+    r"(?:\s+(?:of|comes?\s+to|is|was|reaches|reached))?|\+)\s*(?:about|around|roughly|nearly|up\s+to|only)?\s*$",
+    re.IGNORECASE)
+CHANGE_AFTER = re.compile(
+    r"^\s*%?\s*(?:points?\s+)?(?:(?:[\w@-]+\s+){0,2}?(?:improvement|gain|increase|decrease|drop|boost)s?\b"
+    r"|(?:higher|lower|better|worse)\b)",
+    re.IGNORECASE)
+# A question (or a reply's words around a number) about a change: then a gain is the answer.
+# Generous on purpose: a false match here only lets a reply through, as before this check.
+ABOUT_CHANGE = re.compile(
+    r"improv|gain|increas|decreas|drop|outperform|surpass|exceed|better|worse|higher|lower|margin|"
+    r"differen|more than|less than|compar|relative|boost|提升|提高|增加|增长|减少|下降|降低|超过|超出|高出|"
+    r"领先|相比|比|差|增益|改进|改善|涨|降",
+    re.IGNORECASE)
+# "12,989 个 token", "12,989 tokens": the word a reply counts, after a Chinese measure word.
+COUNTED = re.compile(r"^\s*[个条篇张次块名位项台种份]?\s*([A-Za-z][A-Za-z-]+)")
+YEAR = re.compile(r"(?:19|20)\d\d")
+NEAR = 60  # characters either side of a number that say what it counts
+
+
+@dataclass(frozen=True)
+class Misstated:
+    number: str  # as the reply states it
+    source: str  # the passage's words around it: "outperforms Google by 37.78% in Recall@20"
+    counted: str = ""  # what the reply counts ("token") when the passage counts something else
+
+
+def _around(text: str, start: int, end: int) -> str:
+    """The words around text[start:end], cut at word boundaries."""
+    before = text[max(0, start - NEAR):start].split(" ", 1)[-1] if start > NEAR else text[:start]
+    after = text[end:end + NEAR // 2].rsplit(" ", 1)[0] if len(text) > end + NEAR // 2 else text[end:]
+    return f"{before}{text[start:end]}{after}".strip()
+
+
+def _as_change(text: str, start: int, end: int) -> bool:
+    """Whether the number at text[start:end] is stated as a change ("by 37.78%")."""
+    return bool(CHANGE_BEFORE.search(text[max(0, start - 40):start]) or CHANGE_AFTER.match(text[end:end + 40]))
+
+
+def _occurrences(prose: str, value: float) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in FACT_TOKEN.finditer(prose)
+            if m.group()[0].isdigit() and (n := _number(m.group())) is not None and value in _forms(n)]
+
+
+def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> list[Misstated]:
+    """Numbers in `answer` that the passages state only in their prose, and only as something
+    else than the reply takes them for:
+    - a change given as the value asked: "its SER F1 is 1.5%" over "after Augmented XY Cut, the
+      improvement comes to 1.5%", when neither the question nor the reply speaks of a change;
+    - a count of another thing: "12,989 tokens" over "12,989 training data", when the question
+      asks for tokens and no passage says "token" near that number.
+    Numbers the question states, years, and numbers any table cell holds (`misread_cells`
+    judges those) are left alone."""
+    tables = [table_cells(text) for text in sources]
+    in_tables = {value for cells, _ in tables for cell in cells for value in cell.values}
+    prose = [" ".join(text.split()) for _, text in tables]
+    asked = set(terms(question, parts=False))
+    reply = CITATION.sub(" ", answer)
+    skip = in_tables | _values(question)
+    out: list[Misstated] = []
+    for match in FACT_TOKEN.finditer(reply):
+        token = match.group()
+        stated = _values(token) and _number(token)
+        if not stated or stated in skip or YEAR.fullmatch(token):
+            continue
+        held = [(text, start, end) for text in prose for start, end in _occurrences(text, stated)]
+        if not held:
+            continue  # no passage states it: `unsupported_facts` judges that
+        text, start, end = held[0]
+        near = reply[max(0, match.start() - 15):match.end() + 15]
+        if (not ABOUT_CHANGE.search(question) and not ABOUT_CHANGE.search(near)
+                and not _as_change(reply, match.start(), match.end())
+                and all(_as_change(t, s, e) for t, s, e in held)):
+            out.append(Misstated(token, _around(text, start, end)))
+            continue
+        counted = COUNTED.match(reply[match.end():])
+        if not counted:
+            continue
+        unit = next(iter(terms(counted.group(1), parts=False)), None)
+        if unit in asked and not any(unit in terms(t[max(0, s - NEAR):e + NEAR], parts=False) for t, s, e in held):
+            out.append(Misstated(token, _around(text, start, end), counted.group(1)))
+    return out

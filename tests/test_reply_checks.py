@@ -1,0 +1,192 @@
+"""The checks a model's reply passes before it is shown: each one a pure function of text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agent.reply_checks import (
+    misread_cells,
+    misstated_numbers,
+    restates,
+    says_absent,
+    table_cells,
+    unsupported_facts,
+)
+from kb.terms import terms
+
+
+@pytest.mark.parametrize(("reply", "facts"), [
+    ("LayoutParser is released under the MIT License [1].", ["MIT", "License"]),
+    ("Its F1 on XFUN is 0.8335 [1].", ["XFUN"]),
+    ("It is an AI model [1].", []),  # two letters: too short to tell a name
+    ("It reaches an F1 of 0.8335 on FUNSD [1].", []),  # held by the passage
+    ("The Selector reaches 95% precision [1].", []),  # 0.95 in the passage
+    ("About 5,000 queries were seen [1].", []),
+    ("It gets 0.9176 [1].", ["0.9176"]),  # a number nowhere in the passages
+    ("XYLayoutLM 在 FUNSD 上的 F1 是 0.8335 [1]。", []),
+    ("它在 SROIE 上是 0.95 [1]。", ["SROIE"]),
+    ("Two agents work together [1].", []),  # a sentence's first word is not a name
+])
+def test_which_names_and_numbers_no_passage_holds(reply: str, facts: list[str]) -> None:
+    passage = ("Table 2: F1 on FUNSD. XYLayoutLM: Modality Language + Layout+ Vision; SER 0.8335. The Selector's "
+               "precision is 0.95 over 5000 queries.")
+    assert unsupported_facts(reply, "How well does it do?", [passage]) == facts
+
+
+# Rows as the PDF reader writes PaSa's Table 8 and XYLayoutLM's Table 1 (ingest/pdf_tables.py).
+TABLE8 = ("Table 8: Ablation study results on AutoScholarQuery test set and RealScholarQuery.\n"
+          "w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355; AutoScholarQuery Precision 0.1445; AutoScholarQuery "
+          "Recall 0.2536; RealScholarQuery Crawler Recall 0.3359; RealScholarQuery Precision 0.6738; RealScholarQuery "
+          "Recall 0.2890\n"
+          "PaSa-7b: AutoScholarQuery Crawler Recall 0.7931; AutoScholarQuery Precision 0.1448; AutoScholarQuery "
+          "Recall 0.4834; RealScholarQuery Crawler Recall 0.7071; RealScholarQuery Precision 0.5146; "
+          "RealScholarQuery Recall 0.6111")
+TABLE1 = ("Table 1. Comparison with different methods on the XFUN w.r.t F1 score.\n"
+          "SER: Methods InfoXLM [4]; XFUN Avg. 0.7207; ZH 0.8868; JA 0.7865; ES 0.6230\n"
+          "SER: Methods XYLayoutLM; XFUN Avg. 0.8204; ZH 0.9176; JA 0.8057; ES 0.7687")
+
+
+def _words(text: str) -> set[str]:
+    return {t for t in terms(text) if t.isascii() and any(c.isalpha() for c in t)}
+
+
+def test_table_rows_become_cells_named_by_row_and_column() -> None:
+    cells, prose = table_cells(TABLE1)
+    assert prose.startswith("Table 1. Comparison") and len(cells) == 8
+    assert (cells[1].row, cells[1].header, 0.8868 in cells[1].values) == ("SER Methods InfoXLM [4]", "ZH", True)
+    assert cells[1].caption == prose
+
+
+def test_a_cell_named_with_digits_keeps_them() -> None:
+    (cell,) = table_cells("Table 6: Results.\nGoogle: Recall@100 0.2535; Precision -")[0]
+    assert (cell.row, cell.header, 0.2535 in cell.values, 100 in cell.values) == ("Google", "Recall@100", True, False)
+
+
+def test_the_same_cell_in_two_tables_is_told_apart_by_the_caption() -> None:
+    # unseen8: Google Scholar's Recall@100 read from the AutoScholarQuery table for RealScholarQuery.
+    auto = "Table 5: Results on AutoScholarQuery test set.\nGoogle Scholar: Recall@100 0.1130; Recall@50 0.0970"
+    real = "Table 6: Results on RealScholarQuery.\nGoogle Scholar: Recall@100 0.2809; Recall@50 0.2155"
+    question = "What Recall@100 does Google Scholar reach on RealScholarQuery?"
+    (found,) = misread_cells("It is 0.1130 [1].", question, [auto, real], _words)
+    assert (found.read, found.better) == ("Table 5: Google Scholar / Recall@100", "Table 6: Google Scholar / Recall@100")
+    assert misread_cells("It is 0.2809 [2].", question, [auto, real], _words) == []
+
+
+@pytest.mark.parametrize(("question", "reply", "misread"), [
+    # Both read from the real blind runs: the neighbouring column, and the row above.
+    ("What AutoScholarQuery crawler recall does PaSa reach without the [Expand] action?",
+     "Without [Expand] the AutoScholarQuery Crawler Recall is 0.3359 [1].",
+     ("0.3359", "Table 8: w/o [Expand] / RealScholarQuery Crawler Recall",
+      "Table 8: w/o [Expand] / AutoScholarQuery Crawler Recall")),
+    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8868 [1].",
+     ("0.8868", "Table 1: SER Methods InfoXLM / ZH", "Table 1: SER Methods XYLayoutLM")),
+    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "It is 0.8057 [1].", None),  # the right cell
+    ("How does PaSa-7b do on RealScholarQuery?", "Its crawler recall is 0.7071 and its recall 0.6111 [1].", None),
+    ("What is XYLayoutLM's SER F1 on the JA subset of XFUN?", "它是 80.57% [1]。", None),  # 0.8057 as a percentage
+    ("How much does [Expand] matter?", "Without it recall falls to 0.3359 [1].", None),  # nothing says which column
+])
+def test_a_number_read_from_the_wrong_table_cell_is_named(question: str, reply: str,
+                                                          misread: tuple[str, str, str] | None) -> None:
+    found = misread_cells(reply, question, [TABLE8, TABLE1], _words)
+    # The better cell is named by its row at least (JA and XFUN Avg. tie); no "[4]" mark is left.
+    assert [(m.number, m.read, m.better[:len(misread[2])]) for m in found] == ([misread] if misread else [])
+
+
+def test_a_number_the_prose_states_too_is_not_checked_against_the_table() -> None:
+    passage = f"{TABLE8}\nThe RealScholarQuery crawler recall without [Expand] drops to 0.3359."
+    assert misread_cells("AutoScholarQuery crawler recall is 0.3359 [1].", "AutoScholarQuery crawler recall?",
+                         [passage], _words) == []
+
+
+@pytest.mark.parametrize(("reply", "absent"), [
+    ("The passages do not mention the licence of LayoutParser.", True),
+    ("The exact value isn't given; the passages don't state it.", True),
+    ("There is no information about the OCR engine in the passages.", True),
+    ("段落中没有提及 LayoutParser 的许可证。", True),
+    ("文中并未给出具体数值。", True),
+    ("The value is not stated directly, but Table 6 gives a precision of 0.058 [2].", False),  # cites: an answer
+    ("PaSa is trained with PPO [1]. Its learning rate is not stated.", False),  # answers first
+    ("RealScholarQuery contains 50 real-world queries.", False),
+])
+def test_which_replies_say_the_answer_is_absent(reply: str, absent: bool) -> None:
+    assert says_absent(reply) is absent
+
+
+@pytest.mark.parametrize(("question", "reply"), [
+    ("How many real-world queries does RealScholarQuery contain?", "RealScholarQuery contains 50 real-world queries."),
+    ("作者为什么选择量子转子模型作为例子？", "作者选择量子转子模型是因为它相对简单。"),
+    ("Does PaSa use PPO?", "Yes."),
+])
+def test_an_answer_that_adds_anything_is_not_an_echo(question: str, reply: str) -> None:
+    assert not restates(question, reply)
+
+
+@given(st.text(max_size=120), st.integers(min_value=0, max_value=10**6))
+def test_a_question_restates_itself_and_a_new_number_is_an_answer(question: str, number: int) -> None:
+    if not restates(question, question):  # only a question with no content word at all
+        assert not restates(question, "")
+    if str(number) not in question:
+        assert not restates(question, f"{question} {number}")
+
+
+# Sentences of the real papers (XYLayoutLM p. 7, PaSa pp. 2 and 7).
+XY_GAIN = ("Based on baseline model in the default improper reading order, DCPE only gains 0.1% F1 score improvement "
+           "on the Chinese subset of XFUN in the SER task. However, after Augmented XY Cut, the improvement comes to 1.5%.")
+PASA_GAIN = "For RealScholarQuery, PaSa-7b outperforms Google with GPT-4o by 37.78% in Recall@20 and 39.90% in Recall@50."
+PASA_DATA = ("First, we perform imitation learning for 1 epoch on 12,989 training data with a learning rate of 1e-5 "
+             "and batch size of 4 per device.")
+
+
+@pytest.mark.parametrize(("question", "reply", "source"), [
+    # Both from blind runs of the embedded model: a gain given as the score asked for.
+    ("XYLayoutLM 消融实验中，在 XFUN 日语子集上只加 XY Cut 时的 SER F1 是多少？",
+     "XYLayoutLM 在 XFUN 日语子集上只加 XY Cut 时的 SER F1 是 1.5% [1]。", "the improvement comes to 1.5%"),
+    ("What Recall@20 does PaSa-7b reach on RealScholarQuery?", "PaSa-7b reaches a Recall@20 of 37.78% [1].",
+     "outperforms Google with GPT-4o by 37.78% in Recall@20"),
+])
+def test_a_gain_given_as_the_value_asked_is_named(question: str, reply: str, source: str) -> None:
+    (found,) = misstated_numbers(reply, question, [XY_GAIN, PASA_GAIN])
+    assert source in found.source and not found.counted
+
+
+@pytest.mark.parametrize(("question", "reply"), [
+    ("How much does Augmented XY Cut improve SER F1 on the Chinese subset?", "By 1.5% [1]."),  # a change is asked
+    ("加上 Augmented XY Cut 后中文子集的 SER F1 提升了多少？", "提升了 1.5% [1]。"),
+    ("What does Augmented XY Cut add on the Chinese subset?", "After Augmented XY Cut the improvement comes to 1.5% [1]."),
+    ("How does PaSa-7b compare with Google with GPT-4o?", "It is ahead by 37.78% in Recall@20 [1]."),
+    ("What does PaSa-7b reach on RealScholarQuery?", PASA_GAIN),  # the passage's own words
+])
+def test_a_gain_given_as_a_gain_is_an_answer(question: str, reply: str) -> None:
+    assert misstated_numbers(reply, question, [XY_GAIN, PASA_GAIN]) == []
+
+
+def test_a_count_of_one_thing_given_as_a_count_of_another_is_named() -> None:
+    # Blind run: "12,989 training data" given as the tokens Qwen2.5-7B was pretrained on.
+    question = "PaSa 所基于的 Qwen2.5-7B 在预训练时用了多少 token 的数据？"
+    (found,) = misstated_numbers("[1] PaSa 所基于的 Qwen2.5-7B 在预训练时用了 12,989 个 token 的数据。", question, [PASA_DATA])
+    assert (found.number, found.counted) == ("12,989", "token") and "12,989 training data" in found.source
+    assert misstated_numbers("It used 12,989 tokens [1].", "How many tokens did it see?",
+                             ["It was trained on 12,989 tokens."]) == []  # the passage counts tokens
+    assert misstated_numbers("The Crawler learns from 12,989 training data [1].", "How much data does the Crawler "
+                             "imitate?", [PASA_DATA]) == []
+
+
+@pytest.mark.parametrize(("question", "reply", "source"), [
+    ("What F1 does it get in 2024?", "In 2024 it improves by 12.5 [1].", "It improved by 12.5 in 2024."),  # a year
+    ("Is 37.78 its recall?", "Yes, 37.78% [1].", PASA_GAIN),  # the question's own number
+    ("What recall does it reach?", "Its recall is 0.3359 [1].", "Table 8: Results.\nw/o: Recall 0.3359; P 0.1"),
+])
+def test_numbers_other_checks_judge_are_left_alone(question: str, reply: str, source: str) -> None:
+    assert misstated_numbers(reply, question, [source]) == []
+
+
+@given(st.lists(st.sampled_from(["the", "recall", "by", "of", "data", "queries", "gains", "on", "improvement",
+                                 "higher", "model", "tokens", "+", "F1"]), max_size=8),
+       st.lists(st.sampled_from(["the", "recall", "data", "queries", "improvement", "higher", "tokens", "papers"]),
+                max_size=6),
+       st.decimals(min_value=10, max_value=99999, places=2))
+def test_a_reply_that_copies_its_passage_is_never_misstated(before: list[str], after: list[str], number: object) -> None:
+    sentence = " ".join([*before, f"{number}", *after]) + "."
+    assert misstated_numbers(f"{sentence} [1]", "What is its value?", [sentence]) == []
