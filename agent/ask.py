@@ -62,6 +62,12 @@ NO_ANSWER_IN_PASSAGES = {
           "it from memory. These came closest; read them yourself:",
     "zh": "模型在知识库给出的段落里没有找到答案，所以我不会凭记忆作答。以下段落最接近，请自行查看：",
 }
+# When the model did reply but the reply was refused (the reason is said just above this).
+NO_SHOWN_ANSWER_IN_PASSAGES = {
+    "en": "No answer the model drew from your knowledge base's passages can be shown, and I will not answer "
+          "it from memory. These came closest; read them yourself:",
+    "zh": "模型从知识库段落里得出的回答无法展示，我也不会凭记忆作答。以下段落最接近，请自行查看：",
+}
 CLOSEST = 3  # passages shown with such a refusal
 QUOTE_CHARS = 240  # of each, the sentence nearest the question
 SUGGEST_HEAD = {"en": "To answer it, ingest papers on it:", "zh": "可以先导入相关论文："}
@@ -490,7 +496,7 @@ class Asker:
         shown = [self._citation(n, p, [question, self.retriever.english_query(question)])
                  for n, p in enumerate(listed, 1)]
         if shown:
-            lines.append(NO_ANSWER_IN_PASSAGES[language])
+            lines.append((NO_SHOWN_ANSWER_IN_PASSAGES if reason else NO_ANSWER_IN_PASSAGES)[language])
             lines.extend(f"  [{c.n}] {c.title} — {_where(c)}: “{_clip(c.quote, QUOTE_CHARS)}”" for c in shown)
         else:
             lines.append(REFUSAL[language])

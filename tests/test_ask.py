@@ -209,6 +209,8 @@ def test_a_reply_that_takes_a_gain_for_a_score_is_refused_quoting_the_passage(se
     assert answer.refused and not answer.citations
     assert ("takes a number for something its passage does not say it is: 37.78% is a change the passage reports "
             "(“PaSa-7b outperforms Google with GPT-4o by 37.78% in Recall@20") in answer.answer
+    # The model did reply, so the refusal does not say it found nothing.
+    assert "No answer the model drew" in answer.answer and "found no answer" not in answer.answer
 
 
 def test_a_chinese_reply_counting_the_wrong_thing_is_refused_in_chinese(services: Services) -> None:
