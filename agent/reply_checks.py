@@ -11,7 +11,7 @@ tested on its own; `agent.ask` decides what the learner sees.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kb.terms import terms
@@ -150,11 +150,13 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     tables = [table_cells(text) for text in sources]
     cells = [cell for found, _ in tables for cell in found]
     prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
+    # A column headed "RE" matches a question about relation extraction where a passage says so.
+    spell_out = _spell_out(abbreviations(sources))
     # Each cell's words, its row and column apart from its caption (which only breaks ties).
-    named = {c: (words(f"{c.row} {c.header}"), words(c.caption)) for c in cells}
+    named = {c: (words(spell_out(f"{c.row} {c.header}")), words(c.caption)) for c in cells}
     reply = CITATION.sub(" ", answer)
     answered = _values(reply)  # a cell holding any of these was read for a number
-    asked = words(question)
+    asked = words(spell_out(question))
     out: list[Misread] = []
     for sentence in split_sentences(reply):
         clause_start = 0
@@ -165,7 +167,7 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
                 continue
             # The words leading up to this number, not the whole sentence: in "its crawler
             # recall is 0.7071 and its recall 0.6111" the second number is just "recall".
-            said = asked | words(sentence[clause_start:match.start()])
+            said = asked | words(spell_out(sentence[clause_start:match.start()]))
             clause_start = match.end()
             if stated in prose_values:
                 continue  # the prose states it too: not only a table's
@@ -178,10 +180,46 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
             fit = {c: (len(said & cell), len(said & caption)) for c, (cell, caption) in named.items()}
             read = max(holding, key=fit.__getitem__)
             others = [c for c in cells if not c.values & answered]
-            better = max(others, key=fit.__getitem__, default=None)
+            # Of cells that fit alike, name the one with the fewest words the question lacks:
+            # "RE / DE" over "RE / XFUN Avg." for the German relation extraction score.
+            better = max(others, key=lambda c: (fit[c], -len(named[c][0] - said)), default=None)
             if better is not None and fit[better] > fit[read]:
                 out.append(Misread(token, _cell_name(read), _cell_name(better)))
     return out
+
+
+# How papers define the abbreviations their tables use: "“RE” denotes the relation extraction",
+# "semantic entity recognition (SER)".
+DENOTES = re.compile(r"[“\"']?\b(?P<short>[A-Z][A-Za-z0-9]{1,7})\b[”\"']?\s+(?:denotes|stands\s+for|refers\s+to|"
+                     r"is\s+short\s+for)\s+(?:the\s+|an?\s+)?(?P<long>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,4})")
+SPELLED = re.compile(r"(?P<long>(?:[A-Za-z][\w-]*\s+){1,7})\((?P<short>[A-Z][A-Za-z]{1,7}?)s?\)")
+CONNECTIVE = re.compile(r"\s+(?:and|or|while|which|that|where|in|on|for|with|is|are)\b.*", re.IGNORECASE)
+
+
+def abbreviations(texts: Sequence[str]) -> dict[str, str]:
+    """Abbreviation → what it stands for, as `texts` define it: "RE" → "relation extraction".
+    A parenthesised abbreviation counts only when its letters are the initials of the words
+    before it ("semantic entity recognition (SER)"), so "(Table 2)" defines nothing."""
+    found: dict[str, str] = {}
+    for text in texts:
+        flat = " ".join(text.split())
+        for match in DENOTES.finditer(flat):
+            found.setdefault(match.group("short"), CONNECTIVE.sub("", match.group("long")))
+        for match in SPELLED.finditer(flat):
+            short = match.group("short")
+            spelled = match.group("long").split()[-len(short):]
+            if len(spelled) == len(short) and "".join(w[0] for w in spelled).lower() == short.lower():
+                found.setdefault(short, " ".join(spelled))
+    return found
+
+
+def _spell_out(defined: Mapping[str, str]) -> Callable[[str], str]:
+    """A function adding, after a text, what each abbreviation it uses stands for."""
+    if not defined:
+        return lambda text: text
+    used = re.compile(r"(?<![\w-])(" + "|".join(re.escape(s) for s in sorted(defined, key=len, reverse=True))
+                      + r")(?![\w-])")
+    return lambda text: " ".join([text, *dict.fromkeys(defined[m.group(1)] for m in used.finditer(text))])
 
 
 def _cell_name(cell: TableCell) -> str:
@@ -232,7 +270,11 @@ ABOUT_CHANGE = re.compile(
 # "12,989 个 token", "12,989 tokens": the word a reply counts, after a Chinese measure word.
 COUNTED = re.compile(r"^\s*[个条篇张次块名位项台种份]?\s*([A-Za-z][A-Za-z-]+)")
 YEAR = re.compile(r"(?:19|20)\d\d")
-NEAR = 60  # characters either side of a number that say what it counts
+NEAR = 60  # characters either side of a number quoted in a refusal
+# Where a clause ends: "A total of 3,011 search session trajectories are generated." counts
+# trajectories, though "[Stop] token" ends the sentence before it. Not the comma of "12,989".
+# A line ends a clause too: the chunker writes a paragraph, and "total step: Value 250", on one.
+CLAUSE_END = re.compile(r"[;()\n]|[,.](?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -246,12 +288,19 @@ def _around(text: str, start: int, end: int) -> str:
     """The words around text[start:end], cut at word boundaries."""
     before = text[max(0, start - NEAR):start].split(" ", 1)[-1] if start > NEAR else text[:start]
     after = text[end:end + NEAR // 2].rsplit(" ", 1)[0] if len(text) > end + NEAR // 2 else text[end:]
-    return f"{before}{text[start:end]}{after}".strip()
+    return " ".join(f"{before}{text[start:end]}{after}".split())
 
 
 def _as_change(text: str, start: int, end: int) -> bool:
     """Whether the number at text[start:end] is stated as a change ("by 37.78%")."""
     return bool(CHANGE_BEFORE.search(text[max(0, start - 40):start]) or CHANGE_AFTER.match(text[end:end + 40]))
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    """The clause holding text[start:end]: what it says the number counts."""
+    opened = [m.end() for m in CLAUSE_END.finditer(text, 0, start)]
+    closed = CLAUSE_END.search(text, end)
+    return text[opened[-1] if opened else 0:closed.start() if closed else len(text)]
 
 
 def _occurrences(prose: str, value: float) -> list[tuple[int, int]]:
@@ -265,12 +314,12 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
     - a change given as the value asked: "its SER F1 is 1.5%" over "after Augmented XY Cut, the
       improvement comes to 1.5%", when neither the question nor the reply speaks of a change;
     - a count of another thing: "12,989 tokens" over "12,989 training data", when the question
-      asks for tokens and no passage says "token" near that number.
+      asks for tokens and no passage says "token" in the clause holding that number.
     Numbers the question states, years, and numbers any table cell holds (`misread_cells`
     judges those) are left alone."""
     tables = [table_cells(text) for text in sources]
     in_tables = {value for cells, _ in tables for cell in cells for value in cell.values}
-    prose = [" ".join(text.split()) for _, text in tables]
+    prose = [text for _, text in tables]
     asked = set(terms(question, parts=False))
     reply = CITATION.sub(" ", answer)
     skip = in_tables | _values(question)
@@ -294,6 +343,6 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
         if not counted:
             continue
         unit = next(iter(terms(counted.group(1), parts=False)), None)
-        if unit in asked and not any(unit in terms(t[max(0, s - NEAR):e + NEAR], parts=False) for t, s, e in held):
+        if unit in asked and not any(unit in terms(_clause(t, s, e), parts=False) for t, s, e in held):
             out.append(Misstated(token, _around(text, start, end), counted.group(1)))
     return out
