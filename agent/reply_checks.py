@@ -90,7 +90,7 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
 
 # A table row as the PDF reader writes it (ingest/pdf_tables.py): "label: header value; header value".
 TABLE_ROW = re.compile(r"^(?P<label>[^:;\n]{1,160}):\s(?P<cells>.*;.*)$")
-CELL = re.compile(r"^(?P<header>.*?)\s+(?P<value>[-+]?\d.*)$")
+CELL = re.compile(r"^(?P<header>.*?)\s+(?P<value>\(?[-+]?\d.*)$")  # "(10.3ms ± 34.1us)*1024" is a value too
 
 
 @dataclass(frozen=True)
