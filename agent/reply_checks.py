@@ -270,7 +270,8 @@ ABOUT_CHANGE = re.compile(
 # "12,989 个 token", "12,989 tokens": the word a reply counts, after a Chinese measure word.
 COUNTED = re.compile(r"^\s*[个条篇张次块名位项台种份]?\s*([A-Za-z][A-Za-z-]+)")
 YEAR = re.compile(r"(?:19|20)\d\d")
-NEAR = 60  # characters either side of a number quoted in a refusal
+NEAR = 80  # at most this many characters either side of a number quoted in a refusal
+SENTENCE_BOUND = re.compile(r"[.!?](?=\s|$)|\n")
 # Where a clause ends: "A total of 3,011 search session trajectories are generated." counts
 # trajectories, though "[Stop] token" ends the sentence before it. Not the comma of "12,989".
 # A line ends a clause too: the chunker writes a paragraph, and "total step: Value 250", on one.
@@ -285,9 +286,17 @@ class Misstated:
 
 
 def _around(text: str, start: int, end: int) -> str:
-    """The words around text[start:end], cut at word boundaries."""
-    before = text[max(0, start - NEAR):start].split(" ", 1)[-1] if start > NEAR else text[:start]
-    after = text[end:end + NEAR // 2].rsplit(" ", 1)[0] if len(text) > end + NEAR // 2 else text[end:]
+    """The sentence holding text[start:end], cut to NEAR characters either side at a word."""
+    opened = [m.end() for m in SENTENCE_BOUND.finditer(text, 0, start)]
+    first = opened[-1] if opened else 0
+    closed = SENTENCE_BOUND.search(text, end)
+    last = closed.end() if closed else len(text)
+    before = text[max(first, start - NEAR):start]
+    if start - NEAR > first:
+        before = before.split(" ", 1)[-1]  # not half a word
+    after = text[end:min(last, end + NEAR)]
+    if end + NEAR < last:
+        after = after.rsplit(" ", 1)[0]
     return " ".join(f"{before}{text[start:end]}{after}".split())
 
 

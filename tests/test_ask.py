@@ -208,7 +208,8 @@ def test_a_reply_that_takes_a_gain_for_a_score_is_refused_quoting_the_passage(se
     answer = asker.ask("What Recall@20 does PaSa-7b reach on RealScholarQuery?")
     assert answer.refused and not answer.citations
     assert ("takes a number for something its passage does not say it is: 37.78% is a change the passage reports "
-            "(“PaSa-7b outperforms Google with GPT-4o by 37.78% in Recall@20") in answer.answer
+            "(“For RealScholarQuery, PaSa-7b outperforms Google with GPT-4o by 37.78% in Recall@20 and 39.90% in "
+            "Recall@50.”), not the value asked") in answer.answer
     # The model did reply, so the refusal does not say it found nothing.
     assert "No answer the model drew" in answer.answer and "found no answer" not in answer.answer
 
