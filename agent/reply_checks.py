@@ -329,7 +329,7 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
     tables = [table_cells(text) for text in sources]
     in_tables = {value for cells, _ in tables for cell in cells for value in cell.values}
     prose = [text for _, text in tables]
-    asked = set(terms(question, parts=False))
+    asked = set(terms(question))
     reply = CITATION.sub(" ", answer)
     skip = in_tables | _values(question)
     out: list[Misstated] = []
@@ -351,7 +351,8 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
         counted = COUNTED.match(reply[match.end():])
         if not counted:
             continue
-        unit = next(iter(terms(counted.group(1), parts=False)), None)
-        if unit in asked and not any(unit in terms(_clause(t, s, e), parts=False) for t, s, e in held):
+        # "expand-session trajectories" counts what "9,978 expand session trajectories" does.
+        unit = set(terms(counted.group(1).replace("-", " ")))
+        if unit and unit <= asked and not any(unit <= set(terms(_clause(t, s, e))) for t, s, e in held):
             out.append(Misstated(token, _around(text, start, end), counted.group(1)))
     return out

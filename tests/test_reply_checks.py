@@ -228,6 +228,10 @@ def test_what_a_number_counts_is_read_from_its_own_clause() -> None:
     (found,) = misstated_numbers("The training split contains 3,011 tokens [1].", "How many tokens does the "
                                  "training split contain?", [passage])
     assert (found.number, found.counted) == ("3,011", "tokens")
+    # A hyphen does not make another thing: the reply's "expand-session" is the passage's "expand session".
+    assert misstated_numbers("They built 9,978 expand-session trajectories [1].", "How many expand-session "
+                             "trajectories did they build?", ["In total, 9,978 expand session trajectories are "
+                                                              "constructed."]) == []
     # A line of its own is a clause: a one-cell row "total step: Value 250" counts steps.
     assert misstated_numbers("It ran for a total of 250 steps [1].", "How many steps did the PPO training run?",
                              [passage]) == []
