@@ -448,6 +448,7 @@ class Asker:
             on_text(tail)
         text = check.text.strip()
         reason, citations, attributed, facts = None, self._citations(text, passages), "", []
+        sources = [p.chunk.text for p in passages]
         if text and not check.not_found:
             if not re.search(r"\w", CITATION.sub("", text)):
                 reason = "empty"  # "[3]" and nothing else
@@ -457,10 +458,10 @@ class Asker:
                 reason = "absent"
             elif facts := unsupported_facts(text, question, [f"{p.title} {p.chunk.text}" for p in passages]):
                 reason = "unsupported"
-            elif misread := misread_cells(text, question, [p.chunk.text for p in passages], self._words):
+            elif misread := misread_cells(text, question, sources, self._words):
                 reason = "misread"
                 facts = [MISREAD_FACT[language].format(**vars(m)) for m in misread]
-            elif misstated := misstated_numbers(text, question, [p.chunk.text for p in passages]):
+            elif misstated := misstated_numbers(text, question, sources):
                 reason = "misstated"
                 facts = [(MISSTATED_COUNT if m.counted else MISSTATED_CHANGE)[language].format(**vars(m))
                          for m in misstated]

@@ -285,12 +285,17 @@ class Misstated:
     counted: str = ""  # what the reply counts ("token") when the passage counts something else
 
 
+def _enclosing(text: str, start: int, end: int, bound: re.Pattern[str]) -> tuple[int, int]:
+    """Where the stretch of `text` holding text[start:end] begins and ends (its closing bound
+    included), stretches being separated by `bound`: a sentence, a clause."""
+    opened = [m.end() for m in bound.finditer(text, 0, start)]
+    closed = bound.search(text, end)
+    return opened[-1] if opened else 0, closed.end() if closed else len(text)
+
+
 def _around(text: str, start: int, end: int) -> str:
     """The sentence holding text[start:end], cut to NEAR characters either side at a word."""
-    opened = [m.end() for m in SENTENCE_BOUND.finditer(text, 0, start)]
-    first = opened[-1] if opened else 0
-    closed = SENTENCE_BOUND.search(text, end)
-    last = closed.end() if closed else len(text)
+    first, last = _enclosing(text, start, end, SENTENCE_BOUND)
     before = text[max(first, start - NEAR):start]
     if start - NEAR > first:
         before = before.split(" ", 1)[-1]  # not half a word
@@ -307,9 +312,8 @@ def _as_change(text: str, start: int, end: int) -> bool:
 
 def _clause(text: str, start: int, end: int) -> str:
     """The clause holding text[start:end]: what it says the number counts."""
-    opened = [m.end() for m in CLAUSE_END.finditer(text, 0, start)]
-    closed = CLAUSE_END.search(text, end)
-    return text[opened[-1] if opened else 0:closed.start() if closed else len(text)]
+    first, last = _enclosing(text, start, end, CLAUSE_END)
+    return text[first:last]
 
 
 def _occurrences(prose: str, value: float) -> list[tuple[int, int]]:
