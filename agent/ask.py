@@ -68,6 +68,8 @@ NO_SHOWN_ANSWER_IN_PASSAGES = {
           "it from memory. These came closest; read them yourself:",
     "zh": "模型从知识库段落里得出的回答无法展示，我也不会凭记忆作答。以下段落最接近，请自行查看：",
 }
+# Asked again after a reply of citation marks alone.
+FULL_SENTENCE = "Answer in a full sentence."
 CLOSEST = 3  # passages shown with such a refusal
 QUOTE_CHARS = 240  # of each, the sentence nearest the question
 SUGGEST_HEAD = {"en": "To answer it, ingest papers on it:", "zh": "可以先导入相关论文："}
@@ -141,6 +143,18 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         return {"answer": self.answer, "citations": [c.to_json() for c in self.citations], "refused": self.refused,
                 "closest": [c.to_json() for c in self.closest]}
+
+
+@dataclass
+class Reply:
+    """One reply of the model over `passages`, as checked: `reason` says why it is refused."""
+    text: str
+    check: CitationFilter
+    passages: list[Passage]
+    citations: list[Citation]
+    reason: str | None = None
+    facts: list[str] = field(default_factory=list)  # what the refusal names
+    attributed: str = ""  # the text numbered by shared words, when the model cited nothing
 
 
 @dataclass
@@ -437,9 +451,34 @@ class Asker:
             if on_text:
                 on_text(answer.answer)
             return answer
+        reply = self._reply(llm, question, language, evidence, history, on_text)
+        pointed_at = [evidence[n - 1] for n in cited_numbers(reply.text) if 1 <= n <= len(evidence)]
+        if reply.reason == "empty" and pointed_at:
+            # The embedded model sometimes answers with "[3]" alone: it found the passage but
+            # wrote nothing. Asked again with only the passages it pointed at, it answered 1-2
+            # of 4 such answerable questions and let none of 4 unanswerable ones through.
+            reply = self._reply(llm, question, language, pointed_at, history, on_text, hint=FULL_SENTENCE)
+            evidence = pointed_at + [h for h in evidence if h not in pointed_at]  # the rest stay listed if refused
+        if reply.reason or not reply.text or reply.check.not_found:
+            answer = self.refusal(question, language, hits, reply.reason, reply.facts,
+                                  closest=[h.passage for h in evidence])
+            if on_text:
+                on_text(("\n" if reply.text else "") + answer.answer)
+            return answer
+        text, citations = reply.text, reply.citations
+        if not citations:
+            text, citations = self._cited_by_shared_words(reply.attributed, reply.passages, language, on_text)
+        return Answer(question, text, citations, False, language, reply.passages,
+                      removed_citations=reply.check.removed)
+
+    def _reply(self, llm: Any, question: str, language: str, evidence: Sequence[Hit], history: Sequence[Turn],
+               on_text: Callable[[str], None] | None, hint: str = "") -> Reply:
+        """The model's reply over `evidence`, streamed through the citation check, and whether
+        (and why) it is refused."""
         passages = [h.passage for h in evidence]
         check = CitationFilter(len(passages))
-        for piece in llm.stream(self._system_prompt(language), self._user_prompt(question, evidence, history)):
+        prompt = self._user_prompt(question, evidence, history) + (f"\n{hint}" if hint else "")
+        for piece in llm.stream(self._system_prompt(language), prompt):
             shown = check.feed(piece)
             if shown and on_text:
                 on_text(shown)
@@ -447,36 +486,30 @@ class Asker:
         if tail and on_text:
             on_text(tail)
         text = check.text.strip()
-        reason, citations, attributed, facts = None, self._citations(text, passages), "", []
+        reply = Reply(text, check, passages, self._citations(text, passages))
         sources = [p.chunk.text for p in passages]
-        if text and not check.not_found:
-            if not re.search(r"\w", CITATION.sub("", text)):
-                reason = "empty"  # "[3]" and nothing else
-            elif restates(question, text):
-                reason = "echo"
-            elif says_absent(text):
-                reason = "absent"
-            elif facts := unsupported_facts(text, question, [f"{p.title} {p.chunk.text}" for p in passages]):
-                reason = "unsupported"
-            elif misread := misread_cells(text, question, sources, self._words):
-                reason = "misread"
-                facts = [MISREAD_FACT[language].format(**vars(m)) for m in misread]
-            elif misstated := misstated_numbers(text, question, sources):
-                reason = "misstated"
-                facts = [(MISSTATED_COUNT if m.counted else MISSTATED_CHANGE)[language].format(**vars(m))
-                         for m in misstated]
-            elif not citations:  # the small embedded model often cites nothing
-                attributed = attribute(text, passages, self.retriever.glossary)
-                if not cited_numbers(attributed):
-                    reason = "unsourced"  # nothing ties it to the passages: it came from the model's memory
-        if not text or check.not_found or reason:
-            answer = self.refusal(question, language, hits, reason, facts, closest=passages)
-            if on_text:
-                on_text(("\n" if text else "") + answer.answer)
-            return answer
-        if not citations:
-            text, citations = self._cited_by_shared_words(attributed, passages, language, on_text)
-        return Answer(question, text, citations, False, language, passages, removed_citations=check.removed)
+        if not text or check.not_found:
+            return reply
+        if not re.search(r"\w", CITATION.sub("", text)):
+            reply.reason = "empty"  # "[3]" and nothing else
+        elif restates(question, text):
+            reply.reason = "echo"
+        elif says_absent(text):
+            reply.reason = "absent"
+        elif facts := unsupported_facts(text, question, [f"{p.title} {p.chunk.text}" for p in passages]):
+            reply.reason, reply.facts = "unsupported", facts
+        elif misread := misread_cells(text, question, sources, self._words):
+            reply.reason = "misread"
+            reply.facts = [MISREAD_FACT[language].format(**vars(m)) for m in misread]
+        elif misstated := misstated_numbers(text, question, sources):
+            reply.reason = "misstated"
+            reply.facts = [(MISSTATED_COUNT if m.counted else MISSTATED_CHANGE)[language].format(**vars(m))
+                           for m in misstated]
+        elif not reply.citations:  # the small embedded model often cites nothing
+            reply.attributed = attribute(text, passages, self.retriever.glossary)
+            if not cited_numbers(reply.attributed):
+                reply.reason = "unsourced"  # nothing ties it to the passages: it came from the model's memory
+        return reply
 
     def _words(self, text: str) -> set[str]:
         """The words `misread_cells` compares: a Chinese text's Latin words and glossary terms

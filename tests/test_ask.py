@@ -225,11 +225,42 @@ def test_a_chinese_reply_counting_the_wrong_thing_is_refused_in_chinese(services
     assert "模型的回复把段落里的数字当成了别的量：段落里的 12,989 说的不是 token（“" in answer.answer
 
 
-def test_a_reply_of_citation_marks_only_is_refused(services: Services) -> None:
+def test_a_reply_of_citation_marks_only_is_refused_when_asking_again_gets_no_more(services: Services) -> None:
     # A held-out question the KB cannot answer got the reply "[3]", shown as an answer.
-    answer = asker_with(services, RecordingLLM(["[1]"])).ask("What is late fusion?")
+    llm = RecordingLLM(["[1]"])  # and "[1]" again when asked for a full sentence
+    answer = asker_with(services, llm).ask("What is late fusion?")
     assert answer.refused and not answer.citations
     assert "only citation marks" in answer.answer
+    assert len([p for p in llm.prompts if "<passage" in p[1]]) == 2  # asked once more, not in a loop
+
+
+def _passage_texts(prompt: str) -> list[str]:
+    return re.findall(r"<passage n=\"\d+\"[^>]*>\n(.*?)\n</passage>", prompt, re.S)
+
+
+def test_a_reply_of_a_citation_mark_alone_is_asked_again_with_that_passage_alone(services: Services) -> None:
+    # u10-20 got "[3]" from the embedded model; asked again with passage 3 alone it answered.
+    llm = RecordingLLM(["[2]", "Late fusion combines the unimodal models' predictions at the decision level [1]."])
+    asker, streamed = asker_with(services, llm), []
+    add_paper(services, "2402.00002", "Fusion lecture", [f"Fusion, late or early. {FUSION}", f"Fusion. {EARLY}"])
+    answer = asker.ask("What is fusion?", on_text=streamed.append)
+    first, again = (user for _, user in llm.prompts if "<passage" in user)
+    pointed_at = _passage_texts(first)[1]
+    assert _passage_texts(again) == [pointed_at] and again.endswith("Answer in a full sentence.")
+    assert not answer.refused
+    assert "".join(streamed) == answer.answer  # the bare "[2]" was never shown
+    assert [(c.n, c.quote in pointed_at) for c in answer.citations] == [(1, True)]
+    assert [p.chunk.text for p in answer.passages] == [pointed_at]
+
+
+def test_a_retry_that_finds_nothing_lists_the_passage_pointed_at_first(services: Services) -> None:
+    llm = RecordingLLM(["[2]", NOT_FOUND])
+    asker = asker_with(services, llm)
+    add_paper(services, "2402.00002", "Fusion lecture", [f"Fusion, late or early. {FUSION}", f"Fusion. {EARLY}"])
+    answer = asker.ask("What is fusion?")
+    first = next(user for _, user in llm.prompts if "<passage" in user)
+    assert answer.refused and "will not answer it from memory" in answer.answer
+    assert answer.closest[0].quote in _passage_texts(first)[1]
 
 
 @pytest.mark.parametrize("reply", [f"[1] {NOT_FOUND}.", f"[2][3]: {NOT_FOUND}", f" {NOT_FOUND.lower()}"])
