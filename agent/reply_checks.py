@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from kb.tables import TABLE_ROW
 from kb.terms import terms
 
 CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，;]\s*\d{1,3})*)\]")
@@ -98,8 +99,6 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
     return out
 
 
-# A table row as the PDF reader writes it (ingest/pdf_tables.py): "label: header value; header value".
-TABLE_ROW = re.compile(r"^(?P<label>[^:;\n]{1,160}):\s(?P<cells>.*;.*)$")
 CELL = re.compile(r"^(?P<header>.*?)\s+(?P<value>\(?[-+]?\d.*)$")  # "(10.3ms ± 34.1us)*1024" is a value too
 
 

@@ -39,7 +39,8 @@ from kb import papers
 from kb.db import Database
 from kb.notes import topic_note_id
 from kb.paper_names import TitleIndex
-from kb.terms import has_cjk, tokenize
+from kb.tables import row_labels
+from kb.terms import has_cjk, terms, tokenize
 from kb.types import Passage
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 # nothing, so retrieval leaves them out.
 SKIPPED_KINDS = ("references",)
 _SKIPPED = ",".join(f"'{k}'" for k in SKIPPED_KINDS)
+# The on-disk keyword index's layout: a cache of another format is rebuilt, not misread.
+INDEX_FORMAT = 3  # 2: table row labels; 3: one row's own
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the difference between rank 1 and 2
 # -- cross-lingual query rendering -------------------------------------------------------------
 
@@ -192,8 +195,11 @@ class _LexicalIndex:
     paper_ids: np.ndarray  # paper id of each document, aligned with `ids`
     matrix: Bm25Matrix
     titles: dict[str, str]  # paper id → title, for the papers in the index
+    # (document, the terms of one of its table rows' labels): "NeurIPS 2023" → neurips, 2023
+    table_rows: list[tuple[int, list[str]]] = field(default_factory=list)
     names: TitleIndex = field(init=False)
     rows_of: dict[str, np.ndarray] = field(init=False)  # paper id → its documents' rows
+    labels_by_term: dict[str, list[tuple[int, frozenset[str]]]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.names = TitleIndex.build(self.titles)
@@ -201,6 +207,14 @@ class _LexicalIndex:
         for row, pid in enumerate(self.paper_ids):
             rows.setdefault(pid, []).append(row)
         self.rows_of = {pid: np.array(r, dtype=np.int64) for pid, r in rows.items()}
+        self.labels_by_term = {}
+        for doc, label in self.table_rows:
+            for term in label:
+                self.labels_by_term.setdefault(term, []).append((doc, frozenset(label)))
+
+    def naming_rows(self, asked: set[str]) -> list[int]:
+        """The documents with a table row whose label's terms the question holds, all of them."""
+        return sorted({doc for term in asked for doc, label in self.labels_by_term.get(term, ()) if label <= asked})
 
     def mask(self, allowed: set[str]) -> np.ndarray:
         """True for the documents of the `allowed` papers."""
@@ -210,6 +224,15 @@ class _LexicalIndex:
             if rows is not None:
                 keep[rows] = True
         return keep
+
+
+def _label_terms(text: str) -> list[list[str]]:
+    """The terms of each table row label in a passage that names one row ("ChatGPT", "NeurIPS
+    2023"): not a bare number ("0.5"), nor a group label that several rows share ("SER:
+    Methods InfoXLM", "SER: Methods LayoutXLM")."""
+    labels = row_labels(text)
+    return [list(dict.fromkeys(terms(label))) for label in labels
+            if labels.count(label) == 1 and any(c.isalpha() for c in label)]
 
 
 def chunk_fingerprint(db: Database) -> tuple[Any, ...]:
@@ -256,8 +279,14 @@ class LexicalIndex:
         corpus = [tokenize(f"{r['section']} {r['text']}" if r["kind"] == "body" else r["text"]) for r in rows]
         titles = {r[0]: r[1] or "" for r in self.db.query(
             "SELECT id, title FROM papers WHERE id IN (SELECT DISTINCT paper_id FROM chunks)")}
+        title_terms = {pid: set(terms(title)) for pid, title in titles.items()}
+        # A row named by the paper's own title ("XYLayoutLM" in XYLayoutLM's tables) tells no
+        # table apart: every question about the paper names it.
+        table_rows = [(doc, label) for doc, r in enumerate(rows) for label in _label_terms(r["text"])
+                      if not set(label) <= title_terms.get(r["paper_id"], set())]
         index = _LexicalIndex(fingerprint, [r["id"] for r in rows],
-                              np.array([r["paper_id"] for r in rows], dtype=object), Bm25Matrix.build(corpus), titles)
+                              np.array([r["paper_id"] for r in rows], dtype=object), Bm25Matrix.build(corpus), titles,
+                              table_rows)
         self.builds += 1
         self._save(index)
         return index
@@ -275,8 +304,9 @@ class LexicalIndex:
             for name in ("indptr", "doc", "weight"):
                 np.save(tmp / f"{name}.npy", getattr(m, name))
             (tmp / "index.json").write_text(json.dumps(
-                {"fingerprint": list(index.fingerprint), "ids": index.ids, "paper_ids": index.paper_ids.tolist(),
-                 "vocab": list(m.vocab), "n_docs": m.n_docs, "titles": index.titles}), encoding="utf-8")
+                {"format": INDEX_FORMAT, "fingerprint": list(index.fingerprint), "ids": index.ids, "paper_ids": index.paper_ids.tolist(),
+                 "vocab": list(m.vocab), "n_docs": m.n_docs, "titles": index.titles,
+                 "table_rows": index.table_rows}), encoding="utf-8")
             shutil.rmtree(self.cache_dir, ignore_errors=True)
             tmp.rename(self.cache_dir)
         except OSError as exc:  # a cache we cannot write only costs a rebuild next time
@@ -287,12 +317,12 @@ class LexicalIndex:
             return None
         try:
             meta = json.loads((self.cache_dir / "index.json").read_text(encoding="utf-8"))
-            if tuple(meta["fingerprint"]) != fingerprint:
+            if meta.get("format") != INDEX_FORMAT or tuple(meta["fingerprint"]) != fingerprint:
                 return None
             arrays = {name: np.load(self.cache_dir / f"{name}.npy") for name in ("indptr", "doc", "weight")}
             matrix = Bm25Matrix({t: i for i, t in enumerate(meta["vocab"])}, n_docs=meta["n_docs"], **arrays)
             return _LexicalIndex(fingerprint, meta["ids"], np.array(meta["paper_ids"], dtype=object), matrix,
-                                 meta["titles"])
+                                 meta["titles"], [(doc, label) for doc, label in meta["table_rows"]])
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent, stale or damaged: rebuild
 
@@ -311,6 +341,22 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(index.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def search_tables(self, query: str, k: int, allowed: set[str] | None = None,
+                      index: _LexicalIndex | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best `k` passages holding a table row the query names
+        by its whole label ("NeurIPS 2023", "ChatGPT"), ranked by BM25: a table's long rows of
+        numbers rank it low on the question's other words (the caption, a column)."""
+        index = index or self.current()
+        tokens = tokenize(query)
+        docs = index.naming_rows(set(tokens))
+        if allowed is not None:
+            docs = [d for d in docs if index.paper_ids[d] in allowed]
+        if not docs:
+            return []
+        scores = index.matrix.scores(tokens)[docs]
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(index.ids[docs[i]], float(scores[i])) for i in order]
 
     def idf(self, tokens: Sequence[str]) -> dict[str, float]:
         """Inverse document frequency of each token (0 for tokens no chunk has)."""
@@ -383,7 +429,8 @@ class Retriever:
         lexical_query = english if english == query else f"{english} {query}"
         # A paper the question names (kb.paper_names) gets a third ranking of its own passages
         # by the question without its title's words: +3 of 40 dev and unseen questions.
-        # One snapshot of the keyword index serves the naming and both BM25 searches.
+        # A table row the question names by its label ("NeurIPS 2023") gives a fourth ranking, of
+        # the passages holding such rows. One snapshot of the keyword index serves all of it.
         index = self.lexical.current()
         named = index.names.named(query) if allowed is None else index.names.named(query) & allowed
         focused = index.names.focused(english, named) if named else ""
@@ -391,7 +438,7 @@ class Retriever:
         # too), so on two cores a question costs about the slower of the two, not their sum.
         lexical_job = self._pool.submit(self._lexical, index, lexical_query, focused, n, allowed, named)
         dense = self._dense(english, n, allowed) if english.strip() else []
-        lexical, in_named = lexical_job.result()
+        lexical, in_named, in_tables = lexical_job.result()
 
         fused: dict[str, Hit] = {}
         scores: dict[str, float] = {}
@@ -399,10 +446,10 @@ class Retriever:
             hit = fused.setdefault(passage.chunk.id, Hit(passage))
             hit.dense, hit.ranks["dense"] = passage.score, rank + 1
             scores[passage.chunk.id] = scores.get(passage.chunk.id, 0.0) + 1.0 / (RRF_K + rank + 1)
-        missing = [cid for cid, _ in (*lexical, *in_named) if cid not in fused]
+        missing = [cid for cid, _ in (*lexical, *in_named, *in_tables) if cid not in fused]
         known = papers.get_chunks(self.kb.db, missing)
         titles = self.kb._titles({c.paper_id for c in known.values()})
-        for source, ranking in (("lexical", lexical), ("named paper", in_named)):
+        for source, ranking in (("lexical", lexical), ("named paper", in_named), ("table row", in_tables)):
             for rank, (cid, score) in enumerate(ranking):
                 if cid not in fused:
                     if cid not in known:
@@ -424,10 +471,13 @@ class Retriever:
         return out
 
     def _lexical(self, index: _LexicalIndex, query: str, focused: str, n: int, allowed: set[str] | None,
-                 named: set[str]) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
-        """BM25 over everything allowed, and over the named papers for the focused query."""
+                 named: set[str]) -> tuple[list[tuple[str, float]], ...]:
+        """BM25 over everything allowed, over the named papers for the focused query, and over
+        the passages holding a table row the query names."""
         in_named = self.lexical.search(focused, n, named, index) if focused.strip() else []
-        return self.lexical.search(query, n, allowed, index), in_named
+        # Only the best such table: "SER" or "XY Cut" name rows of several tables, and ranking
+        # them all would crowd the prose out of the top five.
+        return self.lexical.search(query, n, allowed, index), in_named, self.lexical.search_tables(query, 1, allowed, index)
 
     def _dense(self, query: str, n: int, allowed: set[str] | None) -> list[Passage]:
         where: dict[str, Any] | None = None

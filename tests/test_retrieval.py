@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kb import papers
-from kb.retrieval import Retriever, Scope, render_english
+from kb.retrieval import Retriever, Scope, _label_terms, render_english
 from kb.terms import STOPWORDS, tokenize
 from kb.types import Chunk, Paper, TopicAssignment
 from paperplan.wiring import Services
@@ -218,6 +218,39 @@ def test_a_question_naming_a_paper_finds_its_passage_among_the_papers_own_words(
     top = services.retriever.search_hits(question, k=3)
     found = [h for h in top if h.passage.chunk.text == answer]
     assert found and found[0].ranks["named paper"] == 1
+
+
+def _results_table(number: int, dataset: str) -> str:
+    rows = [f"{name}: Crawler Recall -; Precision 0.0{i}07; Recall 0.{i}046; Recall@100 0.{i}535; Recall@50 0.{i}342"
+            for i, name in enumerate(["Google", "Google Scholar", "Google with GPT-4o", "ChatGPT", "PaSa"], 1)]
+    return "\n".join([f"Table {number}: Results on {dataset}.", *rows])
+
+
+def test_a_table_row_the_question_names_brings_its_table_in(services: Services) -> None:
+    # unseen11: "what precision does ChatGPT reach on RealScholarQuery" ranked the results table
+    # 13th — its many rows of numbers dilute BM25 — under prose that repeats the question's words.
+    papers.sync_topics(services.db, services.plan)
+    prose = [f"We compare PaSa with ChatGPT on RealScholarQuery; precision and recall matter ({i})." for i in range(8)]
+    add_paper(services, "2501.10120", "PaSa", [*prose, _results_table(5, "AutoScholarQuery test set"),
+                                               _results_table(6, "RealScholarQuery")])
+    question = "What precision does the ChatGPT baseline achieve on RealScholarQuery?"
+    top = services.retriever.search_hits(question, k=5)
+    tables = [h for h in top if h.passage.chunk.text.startswith("Table")]
+    assert [h.passage.chunk.text.split(":")[0] for h in tables] == ["Table 6"]  # the caption picks the table
+    assert tables[0].ranks["table row"] == 1
+    # The labels are kept in the on-disk index: a new process ranks the table the same way.
+    fresh = Retriever(services.kb, cache_dir=services.paths.root / "bm25")
+    assert [cid for cid, _ in fresh.lexical.search_tables(question, 1)] == [tables[0].passage.chunk.id]
+    assert fresh.lexical.builds == 0
+    assert fresh.lexical.search_tables("What does Bing Scholar reach?", 1) == []  # "Google Scholar" not whole
+    # The paper's own name is in every question about it: its row tells no table apart.
+    assert fresh.lexical.search_tables("What precision does PaSa reach?", 1) == []
+
+
+def test_only_labels_that_name_one_row_are_kept() -> None:
+    table = ("Table 1. F1 on XFUN.\nSER: Methods InfoXLM; ZH 0.8868; JA 0.7865\nSER: Methods XYLayoutLM; ZH 0.9176; "
+             "JA 0.8057\nGoogle Scholar: Recall 0.2809; Precision 0.1\n0.5: Crawler Recall 0.7227; Actions 175.9")
+    assert _label_terms(table) == [["google", "scholar"]]  # not the group label "SER", not the number "0.5"
 
 
 def test_each_rankings_first_passage_stays_in_the_answer_set() -> None:
