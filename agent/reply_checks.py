@@ -96,7 +96,44 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
                 continue
             if token not in out:
                 out.append(token)
+    # "g_c = 2": a one-digit value escapes the number test above, but an equation the reply
+    # states must be one a passage (or the question) states, written alike (u9-29's "g_c = 2
+    # for d = 2", where the paper gives g_c only as an integral).
+    written = _equations_text(held)
+    for match in EQUATION.finditer(CITATION.sub(" ", answer)):
+        equation = _equation(match)
+        if (not re.search(rf"(?<![\w.]){re.escape(equation)}(?![\w.]*\d)", written)
+                and not _set_by(question, match.group(1), match.group(2)) and match.group() not in out):
+            out.append(match.group())
     return out
+
+
+GREEK_NAMES = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta", "θ": "theta",
+               "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "ρ": "rho", "σ": "sigma", "τ": "tau",
+               "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega"}
+
+
+def _set_by(question: str, symbol: str, value: str) -> bool:
+    """True when the question itself gives `symbol` this value, in words too: "θ raised to 10",
+    "when theta is 10" — the reply's "θ = 10" then restates the setting asked about."""
+    names = [re.escape(symbol), *([GREEK_NAMES[symbol]] if symbol in GREEK_NAMES else [])]
+    return re.search(rf"(?<![\w.])(?:{'|'.join(names)})\b.{{0,30}}?(?<![\w.]){re.escape(value)}(?![\w.]*\d)",
+                     question, re.IGNORECASE) is not None
+
+
+# An equation giving a symbol a number: "g_c = 2", "ν = 1", "C = 1/8", "θ = 10".
+EQUATION = re.compile(r"(?<![\w.])([A-Za-z\u0370-\u03ff][\w′'{}]{0,5})\s*=\s*(-?\d+(?:\.\d+)?(?:/\d+)?)(?![\d.]*\d)")
+
+
+def _equation(match: re.Match[str]) -> str:
+    """An equation as `_equations_text` writes it: "g_c = 2" → "gc=2"."""
+    return re.sub(r"[_{}]", "", match.group(1)) + "=" + match.group(2)
+
+
+def _equations_text(text: str) -> str:
+    """`text` with spaces around "=" and the "_", "{", "}" of subscripts left out, so "g_c = 2"
+    and "gc=2" read alike."""
+    return re.sub(r"\s*=\s*", "=", re.sub(r"[_{}]", "", text))
 
 
 CELL = re.compile(r"^(?P<header>.*?)\s+(?P<value>\(?[-+]?\d.*)$")  # "(10.3ms ± 34.1us)*1024" is a value too

@@ -39,6 +39,22 @@ def test_which_names_and_numbers_no_passage_holds(reply: str, facts: list[str]) 
     assert unsupported_facts(reply, "How well does it do?", [passage]) == facts
 
 
+BETHE = "We find ν = 1 in d = 1, and the coefficient is consistent with C = 1/8; the transition occurs at rc = 2t."
+
+
+@pytest.mark.parametrize(("question", "reply", "facts"), [
+    # unseen9, answered end to end: the paper gives g_c only as an integral; "2" is one digit.
+    ("What value of the critical coupling g_c does the paper obtain for d = 2?",
+     "The paper obtains g_c = 2 for d = 2 [1].", ["g_c = 2"]),
+    ("What is C?", "It is consistent with C = 1/80 [1].", ["80", "C = 1/80"]),
+    ("What is ν in d = 1?", "In d = 1, ν = 1 [1].", []),  # the passage's, and the question's d = 1
+    ("Where is the transition?", "It occurs at r_c = 2t [1].", []),  # a subscript written either way
+    ("What F1 does it get when theta is raised to 10?", "With θ = 10 it is lower [1].", []),  # the setting asked
+])
+def test_an_equation_no_passage_states_is_unsupported(question: str, reply: str, facts: list[str]) -> None:
+    assert unsupported_facts(reply, question, [BETHE]) == facts
+
+
 # Rows as the PDF reader writes PaSa's Table 8 and XYLayoutLM's Table 1 (ingest/pdf_tables.py).
 TABLE8 = ("Table 8: Ablation study results on AutoScholarQuery test set and RealScholarQuery.\n"
           "w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355; AutoScholarQuery Precision 0.1445; AutoScholarQuery "
