@@ -32,9 +32,10 @@ from kb.terms import terms
     ("The Selector reaches 0.950 precision [1].", []),
     ("Model Zoo 里一共提供了 100 个预训练模型 [1]。", ["100"]),  # not the list's "1." as a percentage
     ("The Selector's precision is 95.0% [1].", []),
+    ("On Real-Scholar-Query the Selector-model helps [1].", ["Selector-model"]),  # a line-end hyphen is no new name
 ])
 def test_which_names_and_numbers_no_passage_holds(reply: str, facts: list[str]) -> None:
-    passage = ("Table 2: F1 on FUNSD. XYLayoutLM: Modality Language + Layout+ Vision; SER 0.8335. The Selector's "
+    passage = ("Table 2: F1 on FUNSD (RealScholar-\nQuery). XYLayoutLM: Modality Language + Layout+ Vision; SER 0.8335. The Selector's "
                "precision is 0.95 over 5000 queries.\n1. A rich repository of pre-trained models (Model Zoo)")
     assert unsupported_facts(reply, "How well does it do?", [passage]) == facts
 
