@@ -4,14 +4,18 @@ The steps, each small and checkable:
 1. condense: a follow-up is joined with the previous question so retrieval sees what "it"
    refers to (an LLM rewrite when the model is capable);
 2. retrieve: hybrid search (kb.retrieval), the question rendered in English for the English
-   papers (a glossary always; an LLM translation too when the model is capable);
+   papers (the configured model's translation, the glossary's words without a model), and a
+   table row the question names brings its table in;
 3. evidence: keep the passages that bear on the question — LLM relevance with a forced
    schema on a capable model, a cheap term-coverage test on the small embedded one;
 4. refuse when nothing is left: say so in the question's language and suggest what to
    ingest, never answer from the model's memory;
 5. answer: the model sees numbered passages and writes [n] citations; while the answer
    streams, every [n] is checked against the passages it was given, and a number that
-   points nowhere is replaced by "[citation removed]" before it is ever shown.
+   points nowhere is replaced by "[citation removed]" before it is ever shown; a reply of
+   citation marks alone is asked once more with only the passages it pointed at;
+6. check: a reply that restates the question, names what no passage holds, or reads a number
+   for something else (agent/reply_checks.py) is refused, saying why.
 
 Passages are untrusted text: they go to the model inside delimiters as quoted data, and
 this step has no tools at all — the model can only produce text, which we filter.
