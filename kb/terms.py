@@ -10,7 +10,10 @@ import itertools
 import re
 
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
+# Greek letters count as letters: "λx", "ν" and "θ" are what a physics or method question
+# asks about ("the λx, λy, θ thresholds"); dropped, "λx" was left as nothing at all.
+LATIN_WORD = re.compile(r"[a-z0-9\u03b1-\u03c9]+(?:[.-][a-z0-9\u03b1-\u03c9]+)*")
+GREEK = re.compile(r"[\u03b1-\u03c9]")
 STOPWORDS = frozenset(["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "of", "in", "on", "at", "to", "for", "from", "by", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "can", "could", "should", "would", "may", "might", "must", "will", "shall", "not", "no", "nor", "as", "about", "above", "below", "between", "through", "during", "before", "after", "again", "further", "once", "only", "own", "same", "such", "too", "very", "just", "also", "both", "each", "few", "more", "most", "other", "some", "any", "all", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her", "they", "them", "their", "us", "e.g", "i.e", "et", "al", "via", "use", "used", "using", "paper", "papers", "make", "up", "kind", "kinds", "many", "much"])
 
 
@@ -44,7 +47,7 @@ def terms(text: str, parts: bool = True) -> list[str]:
     lowered = text.lower()
     tokens: list[str] = []
     for word in LATIN_WORD.findall(lowered):
-        if word in STOPWORDS or (len(word) == 1 and not word.isdigit()):
+        if word in STOPWORDS or (len(word) == 1 and not word.isdigit() and not GREEK.match(word)):
             continue
         tokens.append(_stem(word))
         if parts and ("-" in word or "." in word):  # "layout-aware" also matches "layout" and "aware"

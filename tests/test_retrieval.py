@@ -120,6 +120,18 @@ def test_tokens_are_lowercase_and_never_stopwords(text: str) -> None:
         assert token.strip()
 
 
+def test_greek_symbols_are_terms(services: Services) -> None:
+    # unseen11/13 asked for "the λx, λy, θ thresholds" and "ν in d = 1": with Greek letters
+    # dropped, "λx" became nothing and "ν" a lone letter, and the passages ranked 6th or lower.
+    assert tokenize("λx, λy, θ; ν = 1")[:4] == ["λx", "λy", "θ", "ν"]
+    papers.sync_topics(services.db, services.plan)
+    add_paper(services, "2203.06947", "XYLayoutLM", [
+        *(f"Augmented XY Cut, step {i}." for i in range(6)),  # shorter: BM25's pick on the words alone
+        "The three thresholds λx, λy, θ of Augmented XY Cut default to 0.5, 0.5 and 5."])
+    ((best, _),) = services.retriever.lexical.search("What are Augmented XY Cut's λx, λy and θ?", 1)
+    assert best == "2203.06947:v0:6"  # the one passage that names them, by BM25
+
+
 @given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=100))
 def test_english_questions_are_searched_as_written(text: str) -> None:
     assert render_english(text, {"融合": "fusion"}) == text
