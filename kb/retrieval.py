@@ -330,33 +330,30 @@ class LexicalIndex:
                index: _LexicalIndex | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best `k` chunks with a positive score; `index` is a
         snapshot from `current()` when the caller already holds one."""
+        return self.search_with_tables(query, k, 0, allowed, index)[0]
+
+    def search_with_tables(self, query: str, k: int, tables: int, allowed: set[str] | None = None,
+                           index: _LexicalIndex | None = None) -> tuple[list[tuple[str, float]], ...]:
+        """`search`, and the best `tables` passages holding a table row the query names by its
+        whole label ("NeurIPS 2023", "ChatGPT") ranked by the same BM25 scores: a table's long
+        rows of numbers rank it low on the question's other words (the caption, a column).
+        One scoring pass serves both."""
         index = index or self.current()
         tokens = tokenize(query)
         if not index.ids or not tokens:
-            return []
+            return [], []
         scores = index.matrix.scores(tokens)
         if allowed is not None:
             scores = np.where(index.mask(allowed), scores, 0.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
+        top_k = min(k, len(scores))
+        top = np.argpartition(-scores, top_k - 1)[:top_k]
         top = top[np.argsort(-scores[top])]
-        return [(index.ids[i], float(scores[i])) for i in top if scores[i] > 0]
-
-    def search_tables(self, query: str, k: int, allowed: set[str] | None = None,
-                      index: _LexicalIndex | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) of the best `k` passages holding a table row the query names
-        by its whole label ("NeurIPS 2023", "ChatGPT"), ranked by BM25: a table's long rows of
-        numbers rank it low on the question's other words (the caption, a column)."""
-        index = index or self.current()
-        tokens = tokenize(query)
-        docs = index.naming_rows(set(tokens))
+        docs = index.naming_rows(set(tokens)) if tables else []
         if allowed is not None:
             docs = [d for d in docs if index.paper_ids[d] in allowed]
-        if not docs:
-            return []
-        scores = index.matrix.scores(tokens)[docs]
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [(index.ids[docs[i]], float(scores[i])) for i in order]
+        in_tables = sorted(docs, key=lambda d: -scores[d])[:tables]  # stable: ties keep index order
+        return ([(index.ids[i], float(scores[i])) for i in top if scores[i] > 0],
+                [(index.ids[d], float(scores[d])) for d in in_tables])
 
     def idf(self, tokens: Sequence[str]) -> dict[str, float]:
         """Inverse document frequency of each token (0 for tokens no chunk has)."""
@@ -475,9 +472,10 @@ class Retriever:
         """BM25 over everything allowed, over the named papers for the focused query, and over
         the passages holding a table row the query names."""
         in_named = self.lexical.search(focused, n, named, index) if focused.strip() else []
-        # Only the best such table: "SER" or "XY Cut" name rows of several tables, and ranking
-        # them all would crowd the prose out of the top five.
-        return self.lexical.search(query, n, allowed, index), in_named, self.lexical.search_tables(query, 1, allowed, index)
+        # Only the best such table: "XY Cut" names rows of several tables, and ranking them
+        # all would crowd the prose out of the top five.
+        lexical, in_tables = self.lexical.search_with_tables(query, n, 1, allowed, index)
+        return lexical, in_named, in_tables
 
     def _dense(self, query: str, n: int, allowed: set[str] | None) -> list[Passage]:
         where: dict[str, Any] | None = None

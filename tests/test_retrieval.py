@@ -252,11 +252,11 @@ def test_a_table_row_the_question_names_brings_its_table_in(services: Services) 
     assert tables[0].ranks["table row"] == 1
     # The labels are kept in the on-disk index: a new process ranks the table the same way.
     fresh = Retriever(services.kb, cache_dir=services.paths.root / "bm25")
-    assert [cid for cid, _ in fresh.lexical.search_tables(question, 1)] == [tables[0].passage.chunk.id]
+    assert [cid for cid, _ in fresh.lexical.search_with_tables(question, 30, 1)[1]] == [tables[0].passage.chunk.id]
     assert fresh.lexical.builds == 0
-    assert fresh.lexical.search_tables("What does Bing Scholar reach?", 1) == []  # "Google Scholar" not whole
+    assert fresh.lexical.search_with_tables("What does Bing Scholar reach?", 30, 1)[1] == []  # "Google Scholar" not whole
     # The paper's own name is in every question about it: its row tells no table apart.
-    assert fresh.lexical.search_tables("What precision does PaSa reach?", 1) == []
+    assert fresh.lexical.search_with_tables("What precision does PaSa reach?", 30, 1)[1] == []
 
 
 def test_only_labels_that_name_one_row_are_kept() -> None:
