@@ -96,6 +96,9 @@ NOT_AN_ANSWER = {
     "absent": {"en": "The model's reply says the passages do not state this.",
                "zh": "模型的回复说明这些段落没有给出答案。"},
 }
+# Why the model was not asked at all: the question names something no passage mentions.
+UNHELD_NAMES = {"en": "No passage your knowledge base found mentions {names}, which the question asks about.",
+                "zh": "知识库找到的段落都没有提到问题所问的 {names}。"}
 # One misread cell, as the "misread" refusal names it.
 MISREAD_FACT = {
     "en": "{number} from {read}, where {better} fits the question better",
@@ -454,8 +457,10 @@ class Asker:
         llm = self.llm()
         hits = self.retrieve(question, scope=scope, k=k, history=history, llm=llm)
         evidence = self.evidence(self.retrieval_query(question, history), hits, llm)
-        if not evidence:
-            answer = self.refusal(question, language, hits)
+        unheld = unheld_names(question, [f"{h.passage.title} {h.passage.chunk.section} {h.passage.chunk.text}"
+                                          for h in evidence])
+        if not evidence or unheld:
+            answer = self.refusal(question, language, hits, unheld=unheld)
             if on_text:
                 on_text(answer.answer)
             return answer
@@ -526,14 +531,17 @@ class Asker:
         return {t for t in terms(source) if t.isascii() and any(c.isalpha() for c in t)}
 
     def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None,
-                facts: Sequence[str] = (), closest: Sequence[Passage] = ()) -> Answer:
+                facts: Sequence[str] = (), closest: Sequence[Passage] = (), unheld: Sequence[str] = ()) -> Answer:
         """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported",
         "misread", "misstated", "unsourced") says why a reply the model did write is not shown as an answer.
         `closest`: the passages the model was given, the first few listed for the learner to
-        read — the small embedded model often finds no answer in a passage that holds one."""
+        read — the small embedded model often finds no answer in a passage that holds one.
+        `unheld`: names the question asks about that no passage mentions (the model was not asked)."""
         suggestions = self.suggestions(question, hits)
         separator = "; " if reason in ("misread", "misstated") else ", "  # these name cells and quotes, commas and all
         lines = [NOT_AN_ANSWER[reason][language].format(facts=separator.join(facts))] if reason else []
+        if unheld:
+            lines.append(UNHELD_NAMES[language].format(names=", ".join(f"“{n}”" for n in unheld)))
         listed = list(closest[:CLOSEST])
         shown = [self._citation(n, p, [question, self.retriever.english_query(question)])
                  for n, p in enumerate(listed, 1)]
@@ -619,6 +627,29 @@ class Asker:
             title = title or note_title(self.db, chunk.paper_id)  # a topic note or the journal
         return Citation(n, chunk.paper_id, title, section, (chunk.page_first, chunk.page_last),
                         supporting_quote(chunk.text, claims), is_note)
+
+
+# A name made of plain capitalised words ("Semantic Scholar", "Markov Decision Process"). Its
+# words alone are common, so BM25 and the coverage test count it found where one word is:
+# "Semantic Scholar" passed on "semantic entity recognition" and "Google Scholar" (u14-20).
+TITLE_CASE_NAME = re.compile(r"(?<![A-Za-z0-9-])[A-Z][a-z]+(?: [A-Z][a-z]+)+(?![A-Za-z0-9-])")
+SENTENCE_START = re.compile(r"(?:^|[.?!。？！：:]\s*)$")
+
+
+def unheld_names(question: str, sources: Sequence[str]) -> list[str]:
+    """The question's names of two or more capitalised words that no source mentions (case and
+    hyphens aside): nothing the passages say is about them. A capitalised first word of a
+    sentence ("What Google Scholar …") is not part of a name."""
+    names = []
+    for match in TITLE_CASE_NAME.finditer(question):
+        words = match.group().split(" ")
+        if SENTENCE_START.search(question[:match.start()]):
+            words = words[1:]
+        if len(words) >= 2:
+            names.append(" ".join(words))
+    held = [" ".join(s.replace("-", " ").split()).lower() for s in sources]
+    return [n for n in dict.fromkeys(names)
+            if not any(re.search(rf"(?<![a-z0-9]){re.escape(n.lower())}(?![a-z0-9])", h) for h in held)]
 
 
 def _known_parts(term: str, idf: Mapping[str, float]) -> bool:

@@ -23,6 +23,7 @@ from agent.ask import (
     CitationFilter,
     attribute,
     clean_translation,
+    unheld_names,
 )
 from agent.llm import LLM, LLMTimeout
 from agent.reply_checks import cited_numbers
@@ -175,6 +176,48 @@ def test_a_name_no_passage_holds_makes_the_reply_a_refusal(services: Services) -
     answer = asker.ask("What open-source license is LayoutParser released under?")
     assert answer.refused and not answer.citations
     assert "states MIT, which neither the question nor any passage holds" in answer.answer
+
+
+SEARCH_RESULTS = "On the real-world queries Google Scholar reaches a recall of 0.18 and the paper search agent 0.49."
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("How much higher is the search agent's recall than Semantic Scholar's?",
+     "No passage your knowledge base found mentions “Semantic Scholar”, which the question asks about."),
+    ("搜索代理的召回率比 Semantic Scholar 高多少？", "知识库找到的段落都没有提到问题所问的 “Semantic Scholar”。"),
+])
+def test_a_name_no_passage_mentions_is_refused_without_asking_the_model(services: Services, question: str,
+                                                                         said: str) -> None:
+    # Held-out u14-20: "Semantic" and "Scholar" each matched ("Google Scholar"), so the passages
+    # passed the evidence step and the model gave Google Scholar's numbers as Semantic Scholar's.
+    asker = asker_with(services, NoLLM())
+    add_paper(services, "2501.10120", "PaSa", [SEARCH_RESULTS])
+    answer = asker.ask(question)
+    assert answer.refused and not answer.citations
+    assert said in answer.answer
+    assert any("Semantic" in s for s in answer.suggestions)
+
+
+def test_a_name_a_passage_mentions_reaches_the_model(services: Services) -> None:
+    llm = RecordingLLM(["Google Scholar reaches a recall of 0.18 [1]."])
+    asker = asker_with(services, llm)
+    add_paper(services, "2501.10120", "PaSa", [SEARCH_RESULTS])
+    answer = asker.ask("What recall does Google Scholar reach on the real-world queries?")
+    assert not answer.refused and "0.18" in answer.answer and answer.citations[0].paper_id == "2501.10120"
+
+
+@pytest.mark.parametrize(("question", "unheld"), [
+    ("How does Semantic Scholar rank papers?", ["Semantic Scholar"]),
+    ("What Google Scholar recall is reported?", []),  # "What" opens the sentence, "Google Scholar" is held
+    ("Is the Markov Decision Process of the Crawler episodic? And Google Scholar?", ["Markov Decision Process"]),
+    ("How does Google-Scholar compare?", []),  # hyphens aside
+    ("Which Model Zoo models exist?", []),  # case aside: "model zoo"
+    ("What does PaSa stand for?", []),  # one capitalised word is no such name
+    ("PaSa 和Semantic Scholar 比如何？", ["Semantic Scholar"]),
+])
+def test_names_of_capitalised_words_are_checked_against_the_passages(question: str, unheld: list[str]) -> None:
+    sources = ["Google Scholar recall is 0.18.", "The model zoo holds layout models."]
+    assert unheld_names(question, sources) == unheld
 
 
 def test_a_reply_that_misreads_a_table_is_refused_naming_the_cells(services: Services) -> None:
