@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 SKIPPED_KINDS = ("references",)
 _SKIPPED = ",".join(f"'{k}'" for k in SKIPPED_KINDS)
 # The on-disk keyword index's layout: a cache of another format is rebuilt, not misread.
-INDEX_FORMAT = 4  # 2: table row labels; 3: one row's own; 4: Greek letters are terms
+INDEX_FORMAT = 5  # 2: table row labels; 3: one row's own; 4: Greek letters; 5: bracketed tokens
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the difference between rank 1 and 2
 # -- cross-lingual query rendering -------------------------------------------------------------
 

@@ -14,6 +14,10 @@ CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # asks about ("the λx, λy, θ thresholds"); dropped, "λx" was left as nothing at all.
 LATIN_WORD = re.compile(r"[a-z0-9\u03b1-\u03c9]+(?:[.-][a-z0-9\u03b1-\u03c9]+)*")
 GREEK = re.compile(r"[\u03b1-\u03c9]")
+# A bracketed word is a token of the model or agent a paper describes: PaSa's "[Stop]" and
+# "[Expand]" actions, BERT's "[CLS]". It is its own term beside the plain word, so "[Stop]"
+# finds the passages about the action rather than every "stop". Citations ("[14]") are not.
+BRACKETED = re.compile(r"\[[a-z][a-z0-9_]*\]")
 STOPWORDS = frozenset(["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "of", "in", "on", "at", "to", "for", "from", "by", "with", "without", "into", "onto", "over", "under", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "having", "it", "its", "this", "that", "these", "those", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "can", "could", "should", "would", "may", "might", "must", "will", "shall", "not", "no", "nor", "as", "about", "above", "below", "between", "through", "during", "before", "after", "again", "further", "once", "only", "own", "same", "such", "too", "very", "just", "also", "both", "each", "few", "more", "most", "other", "some", "any", "all", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her", "they", "them", "their", "us", "e.g", "i.e", "et", "al", "via", "use", "used", "using", "paper", "papers", "make", "up", "kind", "kinds", "many", "much"])
 
 
@@ -36,7 +40,7 @@ def tokenize(text: str) -> list[str]:
     ("upper_critical", "critical_dimension"), so a passage holding the question's phrase
     outranks one that merely holds its words (+5 points recall@5 on the dev questions)."""
     words = terms(text)
-    latin = [w for w in words if w.isascii()]
+    latin = [w for w in words if w.isascii() and not w.startswith("[")]
     return words + [f"{a}_{b}" for a, b in itertools.pairwise(latin)]
 
 
@@ -52,6 +56,7 @@ def terms(text: str, parts: bool = True) -> list[str]:
         tokens.append(_stem(word))
         if parts and ("-" in word or "." in word):  # "layout-aware" also matches "layout" and "aware"
             tokens.extend(_stem(p) for p in re.split(r"[.-]", word) if len(p) > 1 and p not in STOPWORDS)
+    tokens.extend(BRACKETED.findall(lowered))
     for run in CJK_RUN.findall(text):
         if len(run) == 1:
             tokens.append(run)

@@ -132,6 +132,18 @@ def test_greek_symbols_are_terms(services: Services) -> None:
     assert best == "2203.06947:v0:6"  # the one passage that names them, by BM25
 
 
+def test_a_bracketed_token_is_a_term_of_its_own(services: Services) -> None:
+    # u14-05 asked in Chinese what the Crawler does on "[Stop]": as the plain word "stop",
+    # the table of the Crawler's actions ranked 9th.
+    assert tokenize("the [CLS] token [14]") == ["cls", "token", "14", "[cls]", "cls_token", "token_14"]
+    papers.sync_topics(services.db, services.plan)
+    add_paper(services, "2501.10120", "PaSa", [
+        *(f"The crawler may stop early, case {i}." for i in range(6)),  # shorter: BM25's pick on the words alone
+        "[Stop] Reset the context to the user query and the next paper in the queue."])
+    ((best, _),) = services.retriever.lexical.search("当 Crawler 生成 [Stop] 时会做什么？", 1)
+    assert best == "2501.10120:v0:6"
+
+
 @given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=100))
 def test_english_questions_are_searched_as_written(text: str) -> None:
     assert render_english(text, {"融合": "fusion"}) == text
