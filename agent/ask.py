@@ -104,6 +104,10 @@ MISREAD_FACT = {
     "en": "{number} from {read}, where {better} fits the question better",
     "zh": "{number}（取自 {read}，而更符合问题的是 {better}）",
 }
+MISREAD_UNNAMED = {
+    "en": "{number} from {read}, a table that never mentions {unnamed}",
+    "zh": "{number}（取自 {read}，而该表格没有提到 {unnamed}）",
+}
 # One number taken for something else, as the "misstated" refusal names it.
 MISSTATED_CHANGE = {
     "en": "{number} is a change the passage reports (“{source}”), not the value asked",
@@ -513,7 +517,8 @@ class Asker:
             reply.reason, reply.facts = "unsupported", facts
         elif misread := misread_cells(text, question, sources, self._words, [p.title for p in passages]):
             reply.reason = "misread"
-            reply.facts = [MISREAD_FACT[language].format(**vars(m)) for m in misread]
+            reply.facts = [(MISREAD_FACT if m.better else MISREAD_UNNAMED)[language].format(**vars(m))
+                           for m in misread]
         elif misstated := misstated_numbers(text, question, sources):
             reply.reason = "misstated"
             reply.facts = [(MISSTATED_COUNT if m.counted else MISSTATED_CHANGE)[language].format(**vars(m))

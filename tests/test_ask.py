@@ -244,6 +244,27 @@ def test_a_chinese_misread_refusal_names_the_cells_in_chinese(services: Services
             "Recall@100）") in answer.answer and "fits the question" not in answer.answer
 
 
+@pytest.mark.parametrize(("question", "reply", "said"), [
+    ("What relation extraction F1 does XYLayoutLM reach on FUNSD?", "It reaches 0.6812 on FUNSD [1].",
+     "it gives 0.6812 from Table 5: DCPE Text Conv2d DCPE Image Conv2d / RE ES, a table that never mentions FUNSD"),
+    ("XYLayoutLM 在 FUNSD 上的关系抽取 F1 是多少？", "XYLayoutLM 在 FUNSD 上的 RE F1 是 0.6812 [1]。",
+     "0.6812（取自 Table 5: DCPE Text Conv2d DCPE Image Conv2d / RE ES，而该表格没有提到 FUNSD）"),
+])
+def test_a_value_read_from_a_table_about_another_dataset_is_refused_naming_it(services: Services, question: str,
+                                                                               reply: str, said: str) -> None:
+    # unseen13, blind: XYLayoutLM reports no relation extraction on FUNSD; the model gave an
+    # XFUN ablation cell as the FUNSD result.
+    asker = asker_with(services, RecordingLLM([reply]))
+    add_paper(services, "2203.06947", "XYLayoutLM", [
+        "Table 5. Relation extraction (RE) F1 scores of XYLayoutLM with different DCPE architectures on XFUN.\n"
+        "DCPE Text Conv2d: DCPE Image Conv2d; SER ZH 0.9037; RE ZH 0.7059; RE ES 0.6812",
+        "Datasets. We conduct experiments on FUNSD, a form understanding dataset, and on XFUN, whose relation "
+        "extraction F1 we report."])
+    answer = asker.ask(question)
+    assert answer.refused and not answer.citations
+    assert said in answer.answer
+
+
 def test_a_reply_that_takes_a_gain_for_a_score_is_refused_quoting_the_passage(services: Services) -> None:
     llm = RecordingLLM(["PaSa-7b reaches a Recall@20 of 37.78% on RealScholarQuery [1]."])
     asker = asker_with(services, llm)

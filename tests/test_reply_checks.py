@@ -171,6 +171,20 @@ def test_a_value_from_a_table_that_never_names_the_dataset_asked_is_misread() ->
                          [XFUN_RE, FUNSD], _words) == []
 
 
+def test_a_value_from_a_table_that_never_names_the_dataset_is_misread_with_no_table_that_does() -> None:
+    # unseen13, blind (the KB cannot answer it): the one table given was an XFUN ablation and
+    # only a prose passage named FUNSD; the model read an XFUN cell as the FUNSD result.
+    question = "XYLayoutLM 在 FUNSD 数据集上做关系抽取（RE）任务的 F1 是多少？"
+    prose = "Datasets. We conduct experiments on widely used VRDU datasets FUNSD [14] and XFUN [29]."
+    title = "XYLayoutLM: Towards Layout-Aware Multimodal Networks For Visually-Rich Document Understanding"
+    (found,) = misread_cells("XYLayoutLM 在 FUNSD 上的 RE F1 是 0.7440。", question, [DCPE, prose], _words, [title])
+    assert (found.number, found.better, found.unnamed) == ("0.7440", None, "FUNSD")
+    assert found.read.startswith("Table 5")
+    # The same cell asked for by what its table does name is no misreading.
+    assert misread_cells("It is 0.7440 [1].", "What Chinese RE F1 does LayoutXLM + DCPE with Conv1d reach?",
+                         [DCPE, prose], _words, [title]) == []
+
+
 def test_the_papers_own_name_does_not_say_which_table() -> None:
     # An ablation table names LayoutXLM + DCPE, never XYLayoutLM: the question's "XYLayoutLM's"
     # says which paper. Without the title it would send the reader to Table 1.
