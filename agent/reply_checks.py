@@ -364,6 +364,7 @@ class Misstated:
     number: str  # as the reply states it
     source: str  # the passage's words around it: "outperforms Google by 37.78% in Recall@20"
     counted: str = ""  # what the reply counts ("token") when the passage counts something else
+    setting: str = ""  # the passage's setting for it ("d = 2") when the question asks another ("d = 1")
 
 
 def _enclosing(text: str, start: int, end: int, bound: re.Pattern[str]) -> tuple[int, int]:
@@ -402,13 +403,44 @@ def _occurrences(prose: str, value: float) -> list[tuple[int, int]]:
             if m.group()[0].isdigit() and (n := _number(m.group())) is not None and value in _forms(n)]
 
 
+SETTING_NEAR = 160  # characters either side of a number searched for the setting it belongs to
+SYMBOLS = {name: letter for letter, name in GREEK_NAMES.items()}
+
+
+def _settings(text: str) -> list[tuple[str, float, re.Match[str]]]:
+    """The symbols `text` sets to numbers, "d = 1", "alpha = 2.0", "C = 1/8": (symbol, value,
+    match), the symbol as a Greek letter where it is spelled out and without subscript marks."""
+    out = []
+    for match in EQUATION.finditer(text):
+        symbol = re.sub(r"[_{}]", "", match.group(1))
+        numerator, _, denominator = match.group(2).partition("/")
+        value = float(numerator) / float(denominator) if denominator and float(denominator) else float(numerator)
+        out.append((SYMBOLS.get(symbol.lower(), symbol), round(value, 6), match))
+    return out
+
+
+def _other_setting(text: str, start: int, end: int, asked: Mapping[str, set[float]]) -> tuple[int, int] | None:
+    """Where, near the number at text[start:end], a symbol the question sets is set to another
+    value than the question's, when no setting there has the question's value."""
+    first = max(0, start - SETTING_NEAR)
+    near = [(symbol, value, match) for symbol, value, match in _settings(text[first:end + SETTING_NEAR])
+            if symbol in asked]
+    if not near or any(value in asked[symbol] for symbol, value, _ in near):
+        return None
+    match = near[0][2]
+    return first + match.start(), first + match.end()
+
+
 def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> list[Misstated]:
     """Numbers in `answer` that the passages state only in their prose, and only as something
     else than the reply takes them for:
     - a change given as the value asked: "its SER F1 is 1.5%" over "after Augmented XY Cut, the
       improvement comes to 1.5%", when neither the question nor the reply speaks of a change;
     - a count of another thing: "12,989 tokens" over "12,989 training data", when the question
-      asks for tokens and no passage says "token" in the clause holding that number.
+      asks for tokens and no passage says "token" in the clause holding that number;
+    - a value of another setting: the question asks for d = 1, and every passage stating the
+      number sets d to something else around it ("C = 1/8, the standard result for a d = 2
+      system").
     Numbers the question states, years, and numbers any table cell holds (`misread_cells`
     judges those) are left alone."""
     tables = [table_cells(text) for text in sources]
@@ -417,6 +449,9 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
     asked = set(terms(question))
     reply = CITATION.sub(" ", answer)
     skip = in_tables | _values(question)
+    asked_settings: dict[str, set[float]] = {}
+    for symbol, value, _ in _settings(question):
+        asked_settings.setdefault(symbol, set()).add(value)
     out: list[Misstated] = []
     for match in FACT_TOKEN.finditer(reply):
         token = match.group()
@@ -427,6 +462,13 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
         if not held:
             continue  # no passage states it: `unsupported_facts` judges that
         text, start, end = held[0]
+        # u10-07 (unanswerable): asked for d = 1, the model gave the d = 2 fit "0.1250", a
+        # figure tick beside "C = 1/8, the standard result for a d = 2 system".
+        elsewhere = [where for t, s, e in held if asked_settings and (where := _other_setting(t, s, e, asked_settings))]
+        if len(elsewhere) == len(held):
+            first, last = elsewhere[0]
+            out.append(Misstated(token, _around(text, first, last), setting=" ".join(text[first:last].split())))
+            continue
         near = reply[max(0, match.start() - 15):match.end() + 15]
         if (not ABOUT_CHANGE.search(question) and not ABOUT_CHANGE.search(near)
                 and not _as_change(reply, match.start(), match.end())

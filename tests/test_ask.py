@@ -289,6 +289,24 @@ def test_a_chinese_reply_counting_the_wrong_thing_is_refused_in_chinese(services
     assert "模型的回复把段落里的数字当成了别的量：段落里的 12,989 说的不是 token（“" in answer.answer
 
 
+@pytest.mark.parametrize(("question", "reply", "said"), [
+    ("For d = 1, what value does the fitted polarization coefficient C take?", "For d = 1, C is 0.1250 [1].",
+     "the passage gives 0.1250 for d = 2, not for the setting asked (“"),
+    ("在 d = 1 时，极化泡的拟合系数 C 是多少？", "d = 1 时 C 是 0.1250 [1]。", "段落里的 0.1250 是 d = 2 时的值，不是所问情形的（“"),
+])
+def test_a_value_of_another_setting_is_refused_naming_the_setting(services: Services, question: str, reply: str,
+                                                                  said: str) -> None:
+    # unseen10 (the KB cannot answer it): the paper fits C only in d = 2.
+    translation = ["For d = 1, what is the fitted coefficient C of the polarization bubble?"] if "时" in question else []
+    asker = asker_with(services, RecordingLLM([*translation, reply]))
+    add_paper(services, "1111.2011", "Bethe lattice", [
+        "We fit the polarization bubble at large momentum to C/q and extrapolate the cutoff: the fitted coefficient "
+        "C is consistent with C = 1/8, the standard result for a d = 2 system.\n\nC\n\n0.1250\n\n0.1245"])
+    answer = asker.ask(question)
+    assert answer.refused and not answer.citations
+    assert said in answer.answer
+
+
 def test_a_reply_of_citation_marks_only_is_refused_when_asking_again_gets_no_more(services: Services) -> None:
     # A held-out question the KB cannot answer got the reply "[3]", shown as an answer.
     llm = RecordingLLM(["[1]"])  # and "[1]" again when asked for a full sentence

@@ -312,6 +312,39 @@ def test_what_a_number_counts_is_read_from_its_own_clause() -> None:
                              [passage]) == []
 
 
+BETHE_FIT = ("Extrapolating to the Λ = ∞ limit, the result is seen to be consistent within our numerical precision "
+             "with C = 1/8, the standard result for a d = 2 system with no internode hopping.\n\nC\n\n0.1250\n\n0.1245")
+CRAWLER_ALPHA = "With the reward coefficient α = 1.5, the Crawler takes 625.3 actions per query."
+
+
+@pytest.mark.parametrize(("question", "reply", "setting", "quoted"), [
+    # unseen10 (the KB cannot answer it): the d = 2 fit, a figure tick, given for d = 1.
+    ("在 d = 1 的情形下，数值拟合得到的系数 C 是多少？", "在 d = 1 的情形下，C 是 0.1250 [1]。", "d = 2", "C = 1/8, the standard"),
+    ("With alpha = 2.0, how many actions does the Crawler take?", "It takes 625.3 actions [1].", "α = 1.5",
+     "reward coefficient α = 1.5"),
+])
+def test_a_value_of_another_setting_is_named(question: str, reply: str, setting: str, quoted: str) -> None:
+    (found,) = misstated_numbers(reply, question, [BETHE_FIT, CRAWLER_ALPHA])
+    assert found.setting == setting and quoted in found.source
+
+
+@pytest.mark.parametrize(("question", "reply"), [
+    ("For d = 2, what is the fitted C?", "C is 0.1250 [1]."),
+    ("在 d = 1 和 d = 2 时 C 分别是多少？", "d = 2 时 C 是 0.1250 [1]。"),  # one of the settings asked
+    ("With α = 1.5, how many actions?", "It takes 625.3 actions [1]."),
+    ("How many actions does the Crawler take?", "It takes 625.3 actions [1]."),  # no setting asked
+])
+def test_a_value_of_the_setting_asked_is_no_misstatement(question: str, reply: str) -> None:
+    assert misstated_numbers(reply, question, [BETHE_FIT, CRAWLER_ALPHA]) == []
+
+
+@given(st.sampled_from(["d", "α", "theta", "N", "g_c"]), st.integers(min_value=0, max_value=9),
+       st.decimals(min_value=10, max_value=9999, places=2))
+def test_a_number_beside_the_setting_asked_is_never_misstated(symbol: str, value: int, number: object) -> None:
+    passage = f"For {symbol} = {value} the fit gives {number} at the largest cutoff."
+    assert misstated_numbers(f"It is {number} [1].", f"What does the fit give for {symbol} = {value}?", [passage]) == []
+
+
 @pytest.mark.parametrize(("question", "reply", "source"), [
     ("What F1 does it get in 2024?", "In 2024 it improves by 12.5 [1].", "It improved by 12.5 in 2024."),  # a year
     ("Is 37.78 its recall?", "Yes, 37.78% [1].", PASA_GAIN),  # the question's own number
