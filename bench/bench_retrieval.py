@@ -33,7 +33,10 @@ QUERIES = [
     "Which reward does the crawler receive in Synthetic paper 17?",  # names a paper: the third BM25 list
 ]
 WINDOWS_PER_CHUNK = 4  # measured on the fixture PDFs: 884 windows for 210 chunks
-REPEATS = 3  # each query this many times per size, after one warm-up pass
+# Each query this many times per size, after one warm-up pass: 90 timings per size. With 3
+# (27 timings) the p95 was the second-slowest query, and two runs an hour apart on the same
+# code read 47.2 and 34.6 ms at 100k (1.62x and 1.39x).
+REPEATS = 10
 
 
 def _percentile(values: list[float], q: float) -> float:
