@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 from agent.reply_checks import (
     CITATION,
     cited_numbers,
+    mentions,
     misread_cells,
     misstated_numbers,
     restates,
@@ -657,9 +658,8 @@ def unheld_names(question: str, sources: Sequence[str]) -> list[str]:
             words = words[1:]
         if len(words) >= 2:
             names.append(" ".join(words))
-    held = [" ".join(s.replace("-", " ").split()).lower() for s in sources]
-    return [n for n in dict.fromkeys(names)
-            if not any(re.search(rf"(?<![a-z0-9]){re.escape(n.lower())}(?![a-z0-9])", h) for h in held)]
+    held = [" ".join(s.replace("-", " ").split()) for s in sources]
+    return [n for n in dict.fromkeys(names) if not any(mentions(h, n) for h in held)]
 
 
 def _known_parts(term: str, idf: Mapping[str, float]) -> bool:

@@ -128,9 +128,14 @@ def _set_by(question: str, symbol: str, value: str) -> bool:
 EQUATION = re.compile(r"(?<![\w.])([A-Za-z\u0370-\u03ff][\w′'{}]{0,5})\s*=\s*(-?\d+(?:\.\d+)?(?:/\d+)?)(?![\d.]*\d)")
 
 
+def _symbol(match: re.Match[str]) -> str:
+    """An equation's symbol without subscript marks: "g_c" → "gc"."""
+    return re.sub(r"[_{}]", "", match.group(1))
+
+
 def _equation(match: re.Match[str]) -> str:
     """An equation as `_equations_text` writes it: "g_c = 2" → "gc=2"."""
-    return re.sub(r"[_{}]", "", match.group(1)) + "=" + match.group(2)
+    return _symbol(match) + "=" + match.group(2)
 
 
 def _equations_text(text: str) -> str:
@@ -202,7 +207,7 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     tables = [table_cells(text) for text in sources]
     cells = [cell for found, _ in tables for cell in found]
     table_text = {cell: text for (found, _), text in zip(tables, sources, strict=True) for cell in found}
-    names = [n for n in _names(question) if not any(_mentions(title, n) for title in titles)]
+    names = [n for n in _names(question) if not any(mentions(title, n) for title in titles)]
     prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
     # A column headed "RE" matches a question about relation extraction where a passage says so.
     spell_out = _spell_out(abbreviations(sources))
@@ -244,9 +249,9 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
             # beside the FUNSD one (unseen11: FUNSD has no RE results, so nothing fits better),
             # or with no FUNSD table given at all (unseen13: "0.6812" from an XFUN ablation). In
             # every eval question a table answers, the table names each name the question does.
-            unnamed = [n for n in names if not any(_mentions(table_text[c], n) for c in holding)]
+            unnamed = [n for n in names if not any(mentions(table_text[c], n) for c in holding)]
             if unnamed:
-                naming = [c for c in others if _mentions(table_text[c], unnamed[0])]
+                naming = [c for c in others if mentions(table_text[c], unnamed[0])]
                 better = max(naming, key=lambda c: (fit[c], -len(named[c][0] - said)), default=None)
                 out.append(Misread(token, _cell_name(read), _cell_name(better) if better else None, unnamed[0]))
     return out
@@ -260,7 +265,7 @@ def _names(text: str) -> list[str]:
         if not t[0].isdigit() and len(t) >= 3 and sum(c.isupper() for c in t) + any(c.isdigit() for c in t) >= 2))
 
 
-def _mentions(text: str, name: str) -> bool:
+def mentions(text: str, name: str) -> bool:
     """`name` as a word of `text`, or the end of a hyphenated one ("PaSa-GPT-4o" names "GPT-4o")."""
     return re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
 
@@ -412,7 +417,7 @@ def _settings(text: str) -> list[tuple[str, float, re.Match[str]]]:
     match), the symbol as a Greek letter where it is spelled out and without subscript marks."""
     out = []
     for match in EQUATION.finditer(text):
-        symbol = re.sub(r"[_{}]", "", match.group(1))
+        symbol = _symbol(match)
         numerator, _, denominator = match.group(2).partition("/")
         value = float(numerator) / float(denominator) if denominator and float(denominator) else float(numerator)
         out.append((SYMBOLS.get(symbol.lower(), symbol), round(value, 6), match))
@@ -464,11 +469,12 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
         text, start, end = held[0]
         # u10-07 (unanswerable): asked for d = 1, the model gave the d = 2 fit "0.1250", a
         # figure tick beside "C = 1/8, the standard result for a d = 2 system".
-        elsewhere = [where for t, s, e in held if asked_settings and (where := _other_setting(t, s, e, asked_settings))]
-        if len(elsewhere) == len(held):
-            first, last = elsewhere[0]
-            out.append(Misstated(token, _around(text, first, last), setting=" ".join(text[first:last].split())))
-            continue
+        if asked_settings:
+            elsewhere = [where for t, s, e in held if (where := _other_setting(t, s, e, asked_settings))]
+            if len(elsewhere) == len(held):
+                first, last = elsewhere[0]
+                out.append(Misstated(token, _around(text, first, last), setting=" ".join(text[first:last].split())))
+                continue
         near = reply[max(0, match.start() - 15):match.end() + 15]
         if (not ABOUT_CHANGE.search(question) and not ABOUT_CHANGE.search(near)
                 and not _as_change(reply, match.start(), match.end())

@@ -165,7 +165,7 @@ def _listing_pages(server: LocalServer, total: int = 30) -> None:
     server.arxiv_override = answer
 
 
-def _mentions(paper_titles_abstracts: list[tuple[str, str]], word: str) -> int:
+def mentions(paper_titles_abstracts: list[tuple[str, str]], word: str) -> int:
     return sum(1 for t, a in paper_titles_abstracts if re.search(rf"(?i)(?<![\w-]){word}(?![\w-])", f"{t}\n{a}"))
 
 
@@ -176,7 +176,7 @@ def test_new_listings_narrowed_by_keywords_and_watermarked(services: Services, s
     stored = papers.list_papers(services.db)
     texts = [(p.title, p.abstract) for p in stored]
     assert len(report.new) == len(stored) > 0
-    assert _mentions(texts, "software") == 0 and _mentions(texts, "testing") == len(stored)
+    assert mentions(texts, "software") == 0 and mentions(texts, "testing") == len(stored)
     assert any("scanned 30 arXiv listings (30 new)" in n for n in report.notes)
     mark = get_watermark(services.db, NEW_LISTINGS_SOURCE)
     assert mark and mark[:4].isdigit()
