@@ -118,6 +118,10 @@ MISSTATED_SETTING = {
     "en": "the passage gives {number} for {setting}, not for the setting asked (“{source}”)",
     "zh": "段落里的 {number} 是 {setting} 时的值，不是所问情形的（“{source}”）",
 }
+MISSTATED_OWNER = {
+    "en": "the passage gives {number} to {owner}, not to what the question asks about (“{source}”)",
+    "zh": "段落里的 {number} 属于 {owner}，不是问题所问的对象（“{source}”）",
+}
 MISSTATED_COUNT = {
     "en": "the passage's {number} does not count {counted} (“{source}”)",
     "zh": "段落里的 {number} 说的不是 {counted}（“{source}”）",
@@ -526,8 +530,8 @@ class Asker:
                            for m in misread]
         elif misstated := misstated_numbers(text, question, sources):
             reply.reason = "misstated"
-            reply.facts = [(MISSTATED_COUNT if m.counted else MISSTATED_SETTING if m.setting else MISSTATED_CHANGE)
-                           [language].format(**vars(m))
+            reply.facts = [(MISSTATED_COUNT if m.counted else MISSTATED_SETTING if m.setting
+                            else MISSTATED_OWNER if m.owner else MISSTATED_CHANGE)[language].format(**vars(m))
                            for m in misstated]
         elif not reply.citations:  # the small embedded model often cites nothing
             reply.attributed = attribute(text, passages, self.retriever.glossary)

@@ -307,6 +307,26 @@ def test_a_value_of_another_setting_is_refused_naming_the_setting(services: Serv
     assert said in answer.answer
 
 
+@pytest.mark.parametrize(("question", "reply", "said"), [
+    ("What F1 does XYLayoutLM reach in relation extraction on FUNSD?", "XYLayoutLM reaches 0.6432 on FUNSD [1].",
+     "the passage gives 0.6432 to LayoutXLM, not to what the question asks about (“"),
+    ("XYLayoutLM 在 FUNSD 上关系抽取的 F1 是多少？", "XYLayoutLM 在 FUNSD 上关系抽取的 F1 是 0.6432 [1]。",
+     "段落里的 0.6432 属于 LayoutXLM，不是问题所问的对象（“"),
+])
+def test_a_number_given_to_another_system_is_refused_naming_whose_it_is(services: Services, question: str,
+                                                                        reply: str, said: str) -> None:
+    # unseen11 (the KB cannot answer it): the paper gives no RE score on FUNSD; the model gave
+    # XYLayoutLM the baseline's XFUN score.
+    translation = ["What relation extraction F1 does XYLayoutLM reach on FUNSD?"] if "的" in question else []
+    asker = asker_with(services, RecordingLLM([*translation, reply]))
+    add_paper(services, "2203.06947", "XYLayoutLM", [
+        "Our XYLayoutLM achieves a 0.6779 F1 score in the relation extraction task on XFUN, an obvious improvement "
+        "beyond the baseline LayoutXLM (0.6432). Similar conclusions are drawn on the FUNSD dataset."])
+    answer = asker.ask(question)
+    assert answer.refused and not answer.citations
+    assert said in answer.answer and "baseline LayoutXLM (0.6432)" in answer.answer
+
+
 def test_a_reply_of_citation_marks_only_is_refused_when_asking_again_gets_no_more(services: Services) -> None:
     # A held-out question the KB cannot answer got the reply "[3]", shown as an answer.
     llm = RecordingLLM(["[1]"])  # and "[1]" again when asked for a full sentence

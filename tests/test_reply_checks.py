@@ -362,3 +362,39 @@ def test_numbers_other_checks_judge_are_left_alone(question: str, reply: str, so
 def test_a_reply_that_copies_its_passage_is_never_misstated(before: list[str], after: list[str], number: object) -> None:
     sentence = " ".join([*before, f"{number}", *after]) + "."
     assert misstated_numbers(f"{sentence} [1]", "What is its value?", [sentence]) == []
+
+
+XY_BASELINE = ("Besides, our XY- LayoutLM achieves a 0.6779 F1 score in RE task, which is an obvious improvement "
+               "beyond the baseline LayoutXLM (0.6432). Similar conclusions are drawn on the FUNSD")
+
+
+@pytest.mark.parametrize("reply", [
+    # unseen11 (the KB cannot answer it: the paper reports no RE score on FUNSD).
+    "According to the passage, XYLayoutLM achieves a 0.6432 F1 score in the relation extraction task on the FUNSD "
+    "dataset.",
+    "XYLayoutLM 在 FUNSD 上关系抽取的 F1 是 0.6432 [1]。",
+])
+def test_a_number_the_passage_gives_to_another_name_is_named(reply: str) -> None:
+    question = "What F1 score does XYLayoutLM achieve on the relation extraction task on the FUNSD dataset?"
+    (found,) = misstated_numbers(reply, question, [XY_BASELINE])
+    assert (found.number, found.owner) == ("0.6432", "LayoutXLM") and "baseline LayoutXLM (0.6432)" in found.source
+
+
+@pytest.mark.parametrize(("question", "reply"), [
+    ("What F1 does XYLayoutLM reach in RE?", "XYLayoutLM reaches 0.6779 [1]."),  # its own number
+    ("What RE F1 does the baseline LayoutXLM reach?", "LayoutXLM reaches 0.6432 [1]."),  # the owner is asked
+    ("What F1 does XYLayoutLM reach in RE?", "XYLayoutLM reaches 0.6779, beyond LayoutXLM's 0.6432 [1]."),
+    ("What F1 does XYLayoutLM reach in RE?", "XYLayoutLM reaches 0.6779 while the baseline has 0.6432 [1]."),
+    ("How much does XYLayoutLM improve on the baseline in RE?", "XYLayoutLM's baseline has 0.6432 [1]."),
+    ("What F1 does XYLayoutLM reach in RE?", "The baseline reaches 0.6432 [1]."),  # not given to XYLayoutLM
+])
+def test_a_number_given_to_its_owner_or_in_a_comparison_is_no_misstatement(question: str, reply: str) -> None:
+    assert misstated_numbers(reply, question, [XY_BASELINE]) == []
+
+
+@given(st.sampled_from(["LayoutXLM", "GPT-4o", "BERT", "ResNet-50"]),
+       st.decimals(min_value=0, max_value=99, places=4))
+def test_a_reply_that_names_the_owner_is_never_misstated(owner: str, number: object) -> None:
+    passage = f"Our XYLayoutLM clearly improves beyond the baseline {owner} ({number}) on this task."
+    reply = f"XYLayoutLM gets the score that {owner} got, {number} [1]."
+    assert misstated_numbers(reply, "Which F1 does XYLayoutLM get on FUNSD?", [passage]) == []
