@@ -289,42 +289,34 @@ def test_a_chinese_reply_counting_the_wrong_thing_is_refused_in_chinese(services
     assert "模型的回复把段落里的数字当成了别的量：段落里的 12,989 说的不是 token（“" in answer.answer
 
 
-@pytest.mark.parametrize(("question", "reply", "said"), [
-    ("For d = 1, what value does the fitted polarization coefficient C take?", "For d = 1, C is 0.1250 [1].",
-     "the passage gives 0.1250 for d = 2, not for the setting asked (“"),
-    ("在 d = 1 时，极化泡的拟合系数 C 是多少？", "d = 1 时 C 是 0.1250 [1]。", "段落里的 0.1250 是 d = 2 时的值，不是所问情形的（“"),
-])
-def test_a_value_of_another_setting_is_refused_naming_the_setting(services: Services, question: str, reply: str,
-                                                                  said: str) -> None:
+BETHE_FIT = ("We fit the polarization bubble at large momentum to C/q and extrapolate the cutoff: the fitted "
+             "coefficient C is consistent with C = 1/8, the standard result for a d = 2 system.\n\nC\n\n0.1250\n\n0.1245")
+XY_BASELINE = ("Our XYLayoutLM achieves a 0.6779 F1 score in the relation extraction task on XFUN, an obvious "
+               "improvement beyond the baseline LayoutXLM (0.6432). Similar conclusions are drawn on the FUNSD dataset.")
+
+
+@pytest.mark.parametrize(("question", "translation", "reply", "passage", "said"), [
     # unseen10 (the KB cannot answer it): the paper fits C only in d = 2.
-    translation = ["For d = 1, what is the fitted coefficient C of the polarization bubble?"] if "时" in question else []
-    asker = asker_with(services, RecordingLLM([*translation, reply]))
-    add_paper(services, "1111.2011", "Bethe lattice", [
-        "We fit the polarization bubble at large momentum to C/q and extrapolate the cutoff: the fitted coefficient "
-        "C is consistent with C = 1/8, the standard result for a d = 2 system.\n\nC\n\n0.1250\n\n0.1245"])
+    ("For d = 1, what value does the fitted polarization coefficient C take?", None, "For d = 1, C is 0.1250 [1].",
+     BETHE_FIT, "the passage gives 0.1250 for d = 2, not for the setting asked (“"),
+    ("在 d = 1 时，极化泡的拟合系数 C 是多少？", "For d = 1, what is the fitted coefficient C of the polarization bubble?",
+     "d = 1 时 C 是 0.1250 [1]。", BETHE_FIT, "段落里的 0.1250 是 d = 2 时的值，不是所问情形的（“the fitted coefficient C is consistent with C = 1/8"),
+    # unseen11 (the KB cannot answer it): the paper gives no RE score on FUNSD; the model gave
+    # XYLayoutLM the baseline's XFUN score.
+    ("What F1 does XYLayoutLM reach in relation extraction on FUNSD?", None, "XYLayoutLM reaches 0.6432 on FUNSD [1].",
+     XY_BASELINE, "the passage gives 0.6432 to LayoutXLM, not to what the question asks about (“"),
+    ("XYLayoutLM 在 FUNSD 上关系抽取的 F1 是多少？", "What relation extraction F1 does XYLayoutLM reach on FUNSD?",
+     "XYLayoutLM 在 FUNSD 上关系抽取的 F1 是 0.6432 [1]。", XY_BASELINE,
+     "段落里的 0.6432 属于 LayoutXLM，不是问题所问的对象（“extraction task on XFUN, an obvious improvement beyond the "
+     "baseline LayoutXLM (0.6432).”"),
+])
+def test_a_number_of_another_setting_or_system_is_refused_naming_whose_it_is(
+        services: Services, question: str, translation: str | None, reply: str, passage: str, said: str) -> None:
+    asker = asker_with(services, RecordingLLM([translation, reply] if translation else [reply]))
+    add_paper(services, "2203.06947", "A paper", [passage])
     answer = asker.ask(question)
     assert answer.refused and not answer.citations
     assert said in answer.answer
-
-
-@pytest.mark.parametrize(("question", "reply", "said"), [
-    ("What F1 does XYLayoutLM reach in relation extraction on FUNSD?", "XYLayoutLM reaches 0.6432 on FUNSD [1].",
-     "the passage gives 0.6432 to LayoutXLM, not to what the question asks about (“"),
-    ("XYLayoutLM 在 FUNSD 上关系抽取的 F1 是多少？", "XYLayoutLM 在 FUNSD 上关系抽取的 F1 是 0.6432 [1]。",
-     "段落里的 0.6432 属于 LayoutXLM，不是问题所问的对象（“"),
-])
-def test_a_number_given_to_another_system_is_refused_naming_whose_it_is(services: Services, question: str,
-                                                                        reply: str, said: str) -> None:
-    # unseen11 (the KB cannot answer it): the paper gives no RE score on FUNSD; the model gave
-    # XYLayoutLM the baseline's XFUN score.
-    translation = ["What relation extraction F1 does XYLayoutLM reach on FUNSD?"] if "的" in question else []
-    asker = asker_with(services, RecordingLLM([*translation, reply]))
-    add_paper(services, "2203.06947", "XYLayoutLM", [
-        "Our XYLayoutLM achieves a 0.6779 F1 score in the relation extraction task on XFUN, an obvious improvement "
-        "beyond the baseline LayoutXLM (0.6432). Similar conclusions are drawn on the FUNSD dataset."])
-    answer = asker.ask(question)
-    assert answer.refused and not answer.citations
-    assert said in answer.answer and "baseline LayoutXLM (0.6432)" in answer.answer
 
 
 def test_a_reply_of_citation_marks_only_is_refused_when_asking_again_gets_no_more(services: Services) -> None:
