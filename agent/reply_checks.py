@@ -216,6 +216,9 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     reply = CITATION.sub(" ", answer)
     answered = _values(reply)  # a cell holding any of these was read for a number
     asked = words(spell_out(question))
+    # A row labelled by a number the question states ("2.0: Crawler Recall 0.8063", asked "with a
+    # reward coefficient of 2.0") is named by it like a word: `words` keeps no numbers.
+    by_number = {c for c in cells if _values(c.row) & _values(question)}
     out: list[Misread] = []
     for sentence in split_sentences(reply):
         clause_start = 0
@@ -236,7 +239,7 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
             holding = [c for c in cells if stated in c.values]
             if not holding:
                 continue
-            fit = {c: (len(said & cell), len(said & caption)) for c, (cell, caption) in named.items()}
+            fit = {c: (len(said & cell) + (c in by_number), len(said & caption)) for c, (cell, caption) in named.items()}
             read = max(holding, key=fit.__getitem__)
             others = [c for c in cells if not c.values & answered]
             # Of cells that fit alike, name the one with the fewest words the question lacks:

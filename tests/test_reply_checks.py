@@ -117,6 +117,31 @@ def test_the_same_cell_in_two_tables_is_told_apart_by_the_caption() -> None:
     assert misread_cells("It is 0.2809 [2].", question, [auto, real], _words) == []
 
 
+# PaSa's Table 9 and Table 5 as the PDF reader writes them: rows labelled by the reward
+# coefficient, and PaSa-7b (trained with 1.5) in another table.
+TABLE9 = ("Table 9: Performance of the Crawler trained on different reward coefficient α on AutoScholarQuery test set.\n"
+          "1.5: Crawler Recall 0.7931; Crawler Actions 382.4\n"
+          "2.0: Crawler Recall 0.8063; Crawler Actions 785.5")
+TABLE5 = ("Table 5: Results on AutoScholarQuery test set.\n"
+          "PaSa-7b: Crawler Recall 0.7931; Precision 0.1448; Recall 0.4834")
+
+
+@pytest.mark.parametrize(("reply", "misread"), [
+    # unseen15, blind: the right cells were refused, as Table 5's PaSa-7b row shared "PaSa" with
+    # the question and the row "2.0" shared no word.
+    ("[2] The Crawler Recall is 0.8063 when trained with a reward coefficient of 2.0. [2] The Crawler Actions "
+     "are 785.5 when trained with a reward coefficient of 2.0.", None),
+    ("With a reward coefficient of 2.0 the crawler recall is 0.7931 [1].",
+     ("0.7931", "Table 5: PaSa-7b / Crawler Recall", "Table 9: 2.0 / Crawler Recall")),  # the 1.5 row's
+])
+def test_a_row_labelled_by_a_number_is_named_by_that_number(reply: str, misread: tuple[str, str, str] | None) -> None:
+    question = ("When PaSa's Crawler is trained with a reward coefficient of 2.0, what crawler recall and how many "
+                "crawler actions does it reach on the AutoScholarQuery test set?")
+    found = misread_cells(reply, question, [TABLE9, TABLE5], _words, ["PaSa: An LLM Agent for Comprehensive Academic "
+                                                                      "Paper Search"])
+    assert [(m.number, m.read, m.better) for m in found] == ([misread] if misread else [])
+
+
 @pytest.mark.parametrize(("question", "reply", "misread"), [
     # Both read from the real blind runs: the neighbouring column, and the row above.
     ("What AutoScholarQuery crawler recall does PaSa reach without the [Expand] action?",
