@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 SKIPPED_KINDS = ("references",)
 _SKIPPED = ",".join(f"'{k}'" for k in SKIPPED_KINDS)
 # The on-disk keyword index's layout: a cache of another format is rebuilt, not misread.
-INDEX_FORMAT = 5  # 2: table row labels; 3: one row's own; 4: Greek letters; 5: bracketed tokens
+INDEX_FORMAT = 6  # 2: table row labels; 3: one row's own; 4: Greek letters; 5: bracketed tokens;
+# 6: one-column tables' rows, labels without their references
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: damps the difference between rank 1 and 2
 # -- cross-lingual query rendering -------------------------------------------------------------
 
@@ -226,13 +227,19 @@ class _LexicalIndex:
         return keep
 
 
+# What a row label cites is not its name: "BERT [7]", "α (Equation 1)", "ϵ (Equation 5, Equation 6)".
+REFERENCE = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]|\((?:Equation|Eq\.?|Table|Section|Sec\.|Figure|Fig\.)\s[^)]*\)",
+                       re.IGNORECASE)
+
+
 def _label_terms(text: str) -> list[list[str]]:
     """The terms of each table row label in a passage that names one row ("ChatGPT", "NeurIPS
     2023"): not a bare number ("0.5"), nor a group label that several rows share ("SER:
     Methods InfoXLM", "SER: Methods LayoutXLM")."""
-    labels = row_labels(text)
-    return [list(dict.fromkeys(terms(label))) for label in labels
-            if labels.count(label) == 1 and any(c.isalpha() for c in label)]
+    labels = [REFERENCE.sub(" ", label).strip() for label in row_labels(text)]
+    named = [list(dict.fromkeys(terms(label))) for label in labels
+             if labels.count(label) == 1 and any(c.isalpha() for c in label)]
+    return [words for words in named if words]  # "ϵ" alone is no term
 
 
 def chunk_fingerprint(db: Database) -> tuple[Any, ...]:

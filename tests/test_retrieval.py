@@ -277,6 +277,31 @@ def test_only_labels_that_name_one_row_are_kept() -> None:
     assert _label_terms(table) == [["google", "scholar"]]  # not the group label "SER", not the number "0.5"
 
 
+# PaSa's Table 4 as the PDF reader writes it: a one-column table, one cell per row.
+HYPERPARAMETERS = ("Table 4: The hyperparameters used in PPO training.\nα (Equation 1): Value 1.5\n"
+                   "c([Search]) (Equation 1): Value 0.1\nϵ (Equation 5, Equation 6): Value 0.2\n"
+                   "learning rate: Value 1e-6\ntotal step: Value 250")
+
+
+def test_a_one_column_tables_rows_are_named_by_their_labels_without_references() -> None:
+    assert _label_terms(HYPERPARAMETERS) == [["α"], ["search", "[search]"], ["learning", "rate"], ["total", "step"]]
+    assert _label_terms("BERT [7]: Modality Language; SER 0.6026") == [["bert"]]  # a citation is no name
+    # Lines of prose that look like one cell name no row: no column is shared by three of them.
+    assert _label_terms("Note: we use 3\nIn short: it takes 250\nThe gain: about 1.5%") == []
+
+
+def test_a_row_of_a_one_column_table_the_question_names_brings_its_table_in(services: Services) -> None:
+    # unseen15 (u4-02 and u7-03 alike): the hyperparameter table ranked 9th for "what value is
+    # used for the reward coefficient α", under prose about the reward; no row of it was a label.
+    papers.sync_topics(services.db, services.plan)
+    prose = [f"The reward coefficient α weighs each paper found against the cost of the Crawler's [Search] "
+             f"actions; PPO training uses it ({i})." for i in range(8)]
+    add_paper(services, "2501.10120", "PaSa", [*prose, HYPERPARAMETERS])
+    top = services.retriever.search_hits("In PPO training, what value is used for the reward coefficient α?", k=5)
+    (table,) = [h for h in top if h.passage.chunk.text.startswith("Table 4")]
+    assert table.ranks["table row"] == 1
+
+
 def test_each_rankings_first_passage_stays_in_the_answer_set() -> None:
     from kb.retrieval import _keep_leaders
 
