@@ -450,9 +450,7 @@ class Asker:
         ceiling = self.retriever.lexical.rarest_idf()
         kept = []
         for hit in hits:
-            # The paper's title counts: "How does PaSa's Crawler work?" names the paper, and
-            # its passages rarely repeat the name.
-            tokens = set(terms(f"{hit.passage.title} {hit.passage.chunk.section} {hit.passage.chunk.text}"))
+            tokens = set(terms(_headed(hit.passage)))
             coverage = 0.0
             for words in term_sets:
                 total = sum(idf[t] or ceiling for t in words)
@@ -470,8 +468,7 @@ class Asker:
         llm = self.llm()
         hits = self.retrieve(question, scope=scope, k=k, history=history, llm=llm)
         evidence = self.evidence(self.retrieval_query(question, history), hits, llm)
-        unheld = unheld_names(question, [f"{h.passage.title} {h.passage.chunk.section} {h.passage.chunk.text}"
-                                          for h in evidence])
+        unheld = unheld_names(question, [_headed(h.passage) for h in evidence])
         if not evidence or unheld:
             answer = self.refusal(question, language, hits, unheld=unheld)
             if on_text:
@@ -671,6 +668,13 @@ def _known_parts(term: str, idf: Mapping[str, float]) -> bool:
     all in the KB."""
     parts = terms(term)[1:]
     return bool(parts) and all(idf.get(p) for p in parts)
+
+
+def _headed(passage: Passage) -> str:
+    """A passage as the evidence test and the name check read it: with its paper's title and
+    its section, since "How does PaSa's Crawler work?" names the paper and its passages rarely
+    repeat the name."""
+    return f"{passage.title} {passage.chunk.section} {passage.chunk.text}"
 
 
 def _shorten(text: str, limit: int) -> str:
