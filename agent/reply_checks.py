@@ -218,7 +218,8 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     asked = words(spell_out(question))
     # A row labelled by a number the question states ("2.0: Crawler Recall 0.8063", asked "with a
     # reward coefficient of 2.0") is named by it like a word: `words` keeps no numbers.
-    by_number = {c for c in cells if _values(c.row) & _values(question)}
+    asked_numbers = _values(question)
+    by_number = {c for c in cells if _values(c.row) & asked_numbers}
     out: list[Misread] = []
     for sentence in split_sentences(reply):
         clause_start = 0

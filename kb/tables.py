@@ -19,9 +19,12 @@ def row_labels(text: str) -> list[str]:
     """The labels of the table rows in a passage: "NeurIPS 2023", "w/o [Expand]", and those of
     a one-column table ("α (Equation 1): Value 1.5"), whose rows all name the same column — a
     prose line "Note: see 3" names none that others share."""
-    lines = [line.strip() for line in text.splitlines()]
-    labels = [m.group("label").strip() for line in lines if (m := TABLE_ROW.match(line))]
-    single = [(m.group("label").strip(), m.group("header")) for line in lines
-              if not TABLE_ROW.match(line) and (m := ONE_CELL_ROW.match(line))]
+    labels: list[str] = []
+    single: list[tuple[str, str]] = []  # (label, column) of each line that looks like a one-cell row
+    for line in map(str.strip, text.splitlines()):
+        if row := TABLE_ROW.match(line):
+            labels.append(row.group("label").strip())
+        elif row := ONE_CELL_ROW.match(line):
+            single.append((row.group("label").strip(), row.group("header")))
     columns = Counter(header for _, header in single)
     return labels + [label for label, header in single if columns[header] >= ONE_CELL_MIN_ROWS]
