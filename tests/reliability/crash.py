@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -158,11 +158,19 @@ def work_loop(workload: str, work: Path, kill: str) -> None:
                 _ack(work, f"added {item['id']}")
     elif workload == "quiz":
         quiz = svc.quiz
+        later = timedelta(0)
         while True:
-            now = datetime.now(UTC)
+            now = datetime.now(UTC) + later
             session = quiz.session(now)
             if not session:
-                break
+                # Every card is answered and none is due yet. Come back when the next one is, as
+                # the learner would: otherwise, once earlier runs have answered every card, the
+                # worker exits at once and the harness's random kill lands on nothing.
+                next_due = svc.db.scalar("SELECT MIN(due) FROM cards WHERE suspended = 0 AND due IS NOT NULL")
+                if next_due is None:
+                    break
+                later += datetime.fromisoformat(next_due) - now + timedelta(seconds=1)
+                continue
             for n, card in enumerate(session):
                 answered = quiz.answer(card, "a" if n % 3 else "b", now)
                 review_id = svc.db.scalar("SELECT MAX(id) FROM reviews WHERE card_id = ?", (card.id,))
