@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 
 from agent.reply_checks import (
     CITATION,
+    borrowed_numbers,
     cited_numbers,
     mentions,
     misread_cells,
@@ -525,7 +526,9 @@ class Asker:
             reply.reason = "misread"
             reply.facts = [(MISREAD_FACT if m.better else MISREAD_UNNAMED)[language].format(**vars(m))
                            for m in misread]
-        elif misstated := misstated_numbers(text, question, sources):
+        elif misstated := (misstated_numbers(text, question, sources)
+                           or borrowed_numbers(text, question, [(p.title, p.chunk.text) for p in passages],
+                                               self._papers_named(question))):
             reply.reason = "misstated"
             reply.facts = [(MISSTATED_COUNT if m.counted else MISSTATED_SETTING if m.setting
                             else MISSTATED_OWNER if m.owner else MISSTATED_CHANGE)[language].format(**vars(m))
@@ -535,6 +538,13 @@ class Asker:
             if not cited_numbers(reply.attributed):
                 reply.reason = "unsourced"  # nothing ties it to the passages: it came from the model's memory
         return reply
+
+    def _papers_named(self, question: str) -> list[str]:
+        """Titles of the KB's papers whose name (what the title opens with, "PaSa: …") the
+        question says: one string test per title, no pattern, so a large KB costs little."""
+        words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", question)}
+        rows = self.db.query("SELECT title FROM papers WHERE instr(title, ':') > 0")
+        return [row[0] for row in rows if row[0].partition(":")[0].strip().lower() in words]
 
     def _words(self, text: str) -> set[str]:
         """The words `misread_cells` compares: a Chinese text's Latin words and glossary terms

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from kb.tables import TABLE_ROW
@@ -51,19 +51,27 @@ def split_sentences(text: str) -> list[str]:
 
 # Names (a capital letter anywhere but a sentence's first word) and numbers in a reply; with
 # none of them in the question or the passages, the reply came from the model's memory.
-FACT_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+# A number may carry an exponent: "a learning rate of 1e-5" (read as "1" and "e-5" before,
+# so a reply's "1e-5" went unchecked, u16-28).
+FACT_TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?%?|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+
+
+def _exact(value: float) -> float:
+    """`value` without float noise (0.8063 × 100 is 80.63000000000001), small ones kept: 1e-7
+    is not 0."""
+    return float(f"{value:.12g}")
 
 
 def _number(token: str) -> float | None:
     try:
-        return round(float(token.rstrip("%").replace(",", "")), 6)
+        return _exact(float(token.rstrip("%").replace(",", "")))
     except ValueError:
         return None
 
 
 def _forms(value: float) -> set[float]:
     """A number as stated and as a percentage either way: 0.95 and 95 % are the same fact."""
-    return {value, round(value / 100, 6), round(value * 100, 6)}
+    return {value, _exact(value / 100), _exact(value * 100)}
 
 
 def _is_share(token: str) -> bool:
@@ -211,8 +219,18 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     prose_values = set().union(*(_values(other) for _, other in tables)) if tables else set()
     # A column headed "RE" matches a question about relation extraction where a passage says so.
     spell_out = _spell_out(abbreviations(sources))
-    # Each cell's words, its row and column apart from its caption (which only breaks ties).
-    named = {c: (words(spell_out(f"{c.row} {c.header}")), words(c.caption)) for c in cells}
+    # Each cell's words, its row and column apart from its caption (which only breaks ties:
+    # Table 8's caption names both datasets its column groups are headed by). But a caption's
+    # datasets and models are each cell's own where no header of its table names one: "…
+    # coefficient α on AutoScholarQuery test set" (u16-05's right answer was taken for a misread
+    # of Table 8's "AutoScholarQuery Crawler Recall" column).
+    def own_words(cell: TableCell, found: Sequence[TableCell]) -> set[str]:
+        held = words(spell_out(f"{cell.row} {cell.header}"))
+        if any(_names(other.header) for other in found):
+            return held
+        return held | words(" ".join(n for n in _names(cell.caption) if not any(mentions(t, n) for t in titles)))
+
+    named = {c: (own_words(c, found), words(c.caption)) for found, _ in tables for c in found}
     reply = CITATION.sub(" ", answer)
     answered = _values(reply)  # a cell holding any of these was read for a number
     asked = words(spell_out(question))
@@ -482,6 +500,16 @@ def _other_setting(text: str, start: int, end: int, asked: Mapping[str, set[floa
     return first + match.start(), first + match.end()
 
 
+def _new_numbers(reply: str, question: str) -> Iterator[tuple[re.Match[str], float]]:
+    """The numbers of two or more digits `reply` states that the question does not, years aside,
+    each with its value."""
+    in_question = _values(question)
+    for match in FACT_TOKEN.finditer(reply):
+        stated = _values(match.group()) and _number(match.group())
+        if stated and stated not in in_question and not YEAR.fullmatch(match.group()):
+            yield match, stated
+
+
 def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> list[Misstated]:
     """Numbers in `answer` that the passages state only in their prose, and only as something
     else than the reply takes them for:
@@ -501,16 +529,12 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
     prose = [text for _, text in tables]
     asked = set(terms(question))
     reply = CITATION.sub(" ", answer)
-    in_question = _values(question)
     asked_settings: dict[str, set[float]] = {}
     for symbol, value, _ in _settings(question):
         asked_settings.setdefault(symbol, set()).add(value)
     out: list[Misstated] = []
-    for match in FACT_TOKEN.finditer(reply):
+    for match, stated in _new_numbers(reply, question):
         token = match.group()
-        stated = _values(token) and _number(token)
-        if not stated or stated in in_question or YEAR.fullmatch(token):
-            continue
         held = [(text, start, end) for text in prose for start, end in _occurrences(text, stated)]
         if not held:
             continue  # no passage states it: `unsupported_facts` judges that
@@ -544,4 +568,38 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
         unit = set(terms(counted.group(1).replace("-", " ")))
         if unit and unit <= asked and not any(unit <= set(terms(_clause(t, s, e))) for t, s, e in held):
             out.append(Misstated(token, _around(text, start, end), counted.group(1)))
+    return out
+
+
+def paper_name(title: str) -> str | None:
+    """The name a paper's title opens with, "PaSa" in "PaSa: An LLM Agent for Comprehensive
+    Academic Paper Search"; None for a title without one (or a note's)."""
+    name, colon, _ = title.partition(":")
+    name = name.strip()
+    return name if colon and len(name.split()) <= 2 and _names(name) else None
+
+
+def borrowed_numbers(answer: str, question: str, passages: Sequence[tuple[str, str]],
+                     titles: Sequence[str] = ()) -> list[Misstated]:
+    """Numbers the reply gives for the one paper the question names (by the name its title opens
+    with) that only another named paper's passages state: "XYLayoutLM is fine-tuned with a
+    learning rate of 1e-5" over PaSa's "a learning rate of 1e-5 and a batch size of 4" (u16-28,
+    unanswerable: XYLayoutLM gives no learning rate). `passages` are (title, text) pairs;
+    `titles`, papers of the KB the question may name though no passage of theirs was given. A
+    passage of no named paper (a learner's note) that states the number clears it; so does the
+    question, and a question naming two papers is left alone."""
+    names = {title: name for title in [*(t for t, _ in passages), *titles] if (name := paper_name(title))}
+    asked = {name for name in names.values() if mentions(question, name)}
+    if len(asked) != 1:
+        return []
+    out: list[Misstated] = []
+    for match, stated in _new_numbers(CITATION.sub(" ", answer), question):
+        token = match.group()
+        holders = [(title, text) for title, text in passages if stated in _values(text)]
+        owners = {names.get(title) for title, _ in holders}
+        if not holders or None in owners or owners & asked:
+            continue
+        title, text = holders[0]
+        start, end = _occurrences(text, stated)[0]
+        out.append(Misstated(token, _around(text, start, end), owner=names[title]))
     return out

@@ -8,8 +8,10 @@ from hypothesis import strategies as st
 
 from agent.reply_checks import (
     abbreviations,
+    borrowed_numbers,
     misread_cells,
     misstated_numbers,
+    paper_name,
     restates,
     says_absent,
     table_cells,
@@ -139,6 +141,31 @@ def test_a_row_labelled_by_a_number_is_named_by_that_number(reply: str, misread:
                 "crawler actions does it reach on the AutoScholarQuery test set?")
     found = misread_cells(reply, question, [TABLE9, TABLE5], _words, ["PaSa: An LLM Agent for Comprehensive Academic "
                                                                       "Paper Search"])
+    assert [(m.number, m.read, m.better) for m in found] == ([misread] if misread else [])
+
+
+# Table 9 as the PDF reader writes it, with its reward-coefficient rows, beside Table 8.
+TABLE9_ALPHA = ("Table 9: Performance of the Crawler trained on different reward coefficient α on AutoScholarQuery test set.\n"
+                "0.5: Crawler Recall 0.7227; Crawler Actions 175.9\n"
+                "1.0: Crawler Recall 0.7606; Crawler Actions 224.8")
+TABLE8_RL = ("Table 8: Ablation study results on AutoScholarQuery test set and RealScholarQuery.\n"
+             "w/o RL training: AutoScholarQuery Crawler Recall 0.6556; AutoScholarQuery Crawler Actions 134.3; "
+             "RealScholarQuery Crawler Recall 0.6856")
+
+
+@pytest.mark.parametrize(("reply", "misread"), [
+    # unseen16, blind: the right answer was refused as a misread of Table 8's "AutoScholarQuery
+    # Crawler Recall" column, since Table 9 names its dataset only in its caption.
+    ("With α = 0.5 the crawler recall on the AutoScholarQuery test set is 0.7227 [1].", None),
+    ("With α = 0.5 the crawler recall on the AutoScholarQuery test set is 0.7606 [1].",
+     ("0.7606", "Table 9: 1.0 / Crawler Recall", "Table 9: 0.5 / Crawler Recall")),  # the 1.0 row's
+])
+def test_a_captions_dataset_names_each_cell_of_a_table_whose_headers_name_none(
+        reply: str, misread: tuple[str, str, str] | None) -> None:
+    question = ("With a reward coefficient α of 0.5 in training, what crawler recall does PaSa's Crawler reach on "
+                "the AutoScholarQuery test set?")
+    found = misread_cells(reply, question, [TABLE9_ALPHA, TABLE8_RL], _words,
+                          ["PaSa: An LLM Agent for Comprehensive Academic Paper Search"])
     assert [(m.number, m.read, m.better) for m in found] == ([misread] if misread else [])
 
 
@@ -423,3 +450,53 @@ def test_a_reply_that_names_the_owner_is_never_misstated(owner: str, number: obj
     passage = f"Our XYLayoutLM clearly improves beyond the baseline {owner} ({number}) on this task."
     reply = f"XYLayoutLM gets the score that {owner} got, {number} [1]."
     assert misstated_numbers(reply, "Which F1 does XYLayoutLM get on FUNSD?", [passage]) == []
+
+
+XY_TITLE = "XYLayoutLM: Towards Layout-Aware Multimodal Networks For Visually-Rich Document Understanding"
+PASA_TITLE = "PaSa: An LLM Agent for Comprehensive Academic Paper Search"
+XY_SETUP = "We init the weight of XYLayoutLM from LayoutXLM BASE and fine-tune it for SER and RE on XFUN."
+PASA_LR = "We conducted supervised fine-tuning for one epoch with a learning rate of 1e-5 and a batch size of 4."
+
+
+@pytest.mark.parametrize(("title", "name"), [
+    (PASA_TITLE, "PaSa"), (XY_TITLE, "XYLayoutLM"),
+    ("LayoutParser: A Unified Toolkit for Deep Learning Based Document Image Analysis", "LayoutParser"),
+    ("Quantum critical points of coupled nodes on the Bethe lattice", None),  # no name opens it
+    ("Week 3: fusion", None), ("Deep Learning: A Review", None),  # a note's title; words, not a name
+])
+def test_a_papers_name_is_what_its_title_opens_with(title: str, name: str | None) -> None:
+    assert paper_name(title) == name
+
+
+def test_a_number_only_another_paper_states_is_not_the_named_papers() -> None:
+    # unseen16 (the KB cannot answer it: XYLayoutLM gives no learning rate): the model gave
+    # PaSa's 1e-5 as XYLayoutLM's.
+    question = "XYLayoutLM 在 XFUN 的关系抽取（RE）任务上微调时使用的学习率是多少？"
+    passages = [(XY_TITLE, XY_SETUP), (PASA_TITLE, PASA_LR)]
+    (found,) = borrowed_numbers("XYLayoutLM 在 RE 任务上微调时的学习率为 1e-5 [2]。", question, passages)
+    assert (found.number, found.owner) == ("1e-5", "PaSa") and "learning rate of 1e-5" in found.source
+    # No passage of XYLayoutLM given at all: the KB's titles say the question names a paper.
+    reply = "XYLayoutLM is fine-tuned with a learning rate of 1e-5 [1]."
+    assert [m.owner for m in borrowed_numbers(reply, question, [(PASA_TITLE, PASA_LR)], [XY_TITLE])] == ["PaSa"]
+    assert borrowed_numbers(reply, question, [(PASA_TITLE, PASA_LR)]) == []
+
+
+@pytest.mark.parametrize(("question", "passages"), [
+    ("What learning rate does XYLayoutLM use?", [(XY_TITLE, XY_SETUP + " The learning rate is 1e-5."), (PASA_TITLE, PASA_LR)]),
+    ("What learning rate does PaSa use?", [(XY_TITLE, XY_SETUP), (PASA_TITLE, PASA_LR)]),  # its own number
+    ("Do XYLayoutLM and PaSa share a learning rate?", [(XY_TITLE, XY_SETUP), (PASA_TITLE, PASA_LR)]),  # two papers
+    ("What learning rate does XYLayoutLM use?", [(XY_TITLE, XY_SETUP), (PASA_TITLE, PASA_LR),
+                                                 ("Week 3: document AI", "XYLayoutLM: lr 1e-5, I think.")]),  # a note
+    ("What learning rate does the model use?", [(XY_TITLE, XY_SETUP), (PASA_TITLE, PASA_LR)]),  # no paper named
+    ("What learning rate is Qwen2.5-7b fine-tuned with?", [(PASA_TITLE, PASA_LR)]),  # a model, not a paper
+])
+def test_a_number_the_named_paper_or_a_note_states_is_not_borrowed(question: str,
+                                                                   passages: list[tuple[str, str]]) -> None:
+    assert borrowed_numbers("The learning rate is 1e-5 [1].", question, passages) == []
+
+
+def test_a_number_with_an_exponent_is_checked_as_one_number() -> None:
+    # "1e-5" used to be read as "1" and a word "e-5": no learning rate in a reply was checked.
+    assert unsupported_facts("The learning rate is 1e-4 [1].", "What learning rate?", [PASA_LR]) == ["1e-4"]
+    assert unsupported_facts("The learning rate is 1e-5 [1].", "What learning rate?", [PASA_LR]) == []
+    assert unsupported_facts("It is 0.00001 [1].", "What learning rate?", [PASA_LR]) == []  # the same number
