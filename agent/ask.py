@@ -542,9 +542,12 @@ class Asker:
     def _papers_named(self, question: str) -> list[str]:
         """Titles of the KB's papers whose name (what the title opens with, "PaSa: …") the
         question says: one string test per title, no pattern, so a large KB costs little."""
-        words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", question)}
+        lowered = question.lower()
+        tokens = re.findall(r"[a-z0-9][a-z0-9-]*", lowered)
+        words = {*tokens, *(part for token in tokens for part in token.split("-"))}  # "PaSa-7b" says "PaSa"
         rows = self.db.query("SELECT title FROM papers WHERE instr(title, ':') > 0")
-        return [row[0] for row in rows if row[0].partition(":")[0].strip().lower() in words]
+        names = [(row[0], row[0].partition(":")[0].strip().lower()) for row in rows]
+        return [title for title, name in names if name in words or (" " in name and name in lowered)]
 
     def _words(self, text: str) -> set[str]:
         """The words `misread_cells` compares: a Chinese text's Latin words and glossary terms

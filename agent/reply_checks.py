@@ -224,13 +224,13 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     # datasets and models are each cell's own where no header of its table names one: "…
     # coefficient α on AutoScholarQuery test set" (u16-05's right answer was taken for a misread
     # of Table 8's "AutoScholarQuery Crawler Recall" column).
-    def own_words(cell: TableCell, found: Sequence[TableCell]) -> set[str]:
-        held = words(spell_out(f"{cell.row} {cell.header}"))
-        if any(_names(other.header) for other in found):
-            return held
-        return held | words(" ".join(n for n in _names(cell.caption) if not any(mentions(t, n) for t in titles)))
-
-    named = {c: (own_words(c, found), words(c.caption)) for found, _ in tables for c in found}
+    named: dict[TableCell, tuple[set[str], set[str]]] = {}
+    for found, caption in tables:
+        headed = any(_names(cell.header) for cell in found)
+        extra = set() if headed else words(" ".join(
+            n for n in _names(caption) if not any(mentions(title, n) for title in titles)))
+        for cell in found:
+            named[cell] = (words(spell_out(f"{cell.row} {cell.header}")) | extra, words(caption))
     reply = CITATION.sub(" ", answer)
     answered = _values(reply)  # a cell holding any of these was read for a number
     asked = words(spell_out(question))

@@ -329,6 +329,19 @@ def test_a_number_of_another_paper_given_for_the_paper_asked_is_refused_naming_w
     assert "the passage gives 1e-5 to PaSa, not to what the question asks about (“We conducted" in answer.answer
 
 
+@pytest.mark.parametrize(("question", "named"), [
+    ("What batch size does PaSa-7b use?", [PASA_TITLE]),  # a model named after its paper
+    ("Does XYLayoutLM beat PaSa?", [XY_TITLE, PASA_TITLE]),
+    ("What is a pasta?", []), ("What does Crawler do?", []),
+])
+def test_the_papers_a_question_names_are_found_by_their_titles(services: Services, question: str,
+                                                                named: list[str]) -> None:
+    asker = asker_with(services, RecordingLLM([]))
+    add_paper(services, "2203.06947", XY_TITLE, [XY_SETUP])
+    add_paper(services, "2501.10120", PASA_TITLE, [PASA_LR])
+    assert sorted(asker._papers_named(question)) == sorted(named)
+
+
 def test_a_reply_of_citation_marks_only_is_refused_when_asking_again_gets_no_more(services: Services) -> None:
     # A held-out question the KB cannot answer got the reply "[3]", shown as an answer.
     llm = RecordingLLM(["[1]"])  # and "[1]" again when asked for a full sentence
