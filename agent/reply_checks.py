@@ -592,10 +592,11 @@ def borrowed_numbers(answer: str, question: str, passages: Sequence[tuple[str, s
     asked = {name for name in names.values() if mentions(question, name)}
     if len(asked) != 1:
         return []
+    stating = [(title, text, _values(text)) for title, text in passages]  # each passage read once
     out: list[Misstated] = []
     for match, stated in _new_numbers(CITATION.sub(" ", answer), question):
         token = match.group()
-        holders = [(title, text) for title, text in passages if stated in _values(text)]
+        holders = [(title, text) for title, text, values in stating if stated in values]
         owners = {names.get(title) for title, _ in holders}
         if not holders or None in owners or owners & asked:
             continue
