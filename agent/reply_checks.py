@@ -379,6 +379,10 @@ ABOUT_CHANGE = re.compile(
     r"differen|more than|less than|compar|relative|boost|提升|提高|增加|增长|减少|下降|降低|超过|超出|高出|"
     r"领先|相比|比|差|增益|改进|改善|涨|降",
     re.IGNORECASE)
+# A reply's clause that gives a number as a change or beside another's: "37.78% more", "ahead by".
+CHANGE_WORDS = re.compile(
+    rf"{ABOUT_CHANGE.pattern}|\b(?:more|less|fewer|ahead|behind|above|below|beyond|over|versus|vs)\b|多|少|领先|落后",
+    re.IGNORECASE)
 # "12,989 个 token", "12,989 tokens": the word a reply counts, after a Chinese measure word.
 COUNTED = re.compile(r"^\s*[个条篇张次块名位项台种份]?\s*([A-Za-z][A-Za-z-]+)")
 YEAR = re.compile(r"(?:19|20)\d\d")
@@ -514,7 +518,8 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
     """Numbers in `answer` that the passages state only in their prose, and only as something
     else than the reply takes them for:
     - a change given as the value asked: "its SER F1 is 1.5%" over "after Augmented XY Cut, the
-      improvement comes to 1.5%", when neither the question nor the reply speaks of a change;
+      improvement comes to 1.5%", when the reply's clause does not speak of a change and the
+      question does not either, or asks for the value as well;
     - a count of another thing: "12,989 tokens" over "12,989 training data", when the question
       asks for tokens and no passage says "token" in the clause holding that number;
     - a value of another setting: the question asks for d = 1, and every passage stating the
@@ -556,8 +561,11 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
                 out.append(Misstated(token, _around(text, first, last), setting=" ".join(text[first:last].split())))
                 continue
         near = reply[max(0, match.start() - 15):match.end() + 15]
-        if (not ABOUT_CHANGE.search(question) and not ABOUT_CHANGE.search(near)
-                and not _as_change(reply, match.start(), match.end())
+        # A question about a change may still ask for the value too ("what Recall@20 does
+        # PaSa-7b reach, and how does that compare with …", u16-02): then the reply's own clause
+        # must say the number is a change.
+        if (not (ABOUT_CHANGE.search(question) and CHANGE_WORDS.search(_clause(reply, match.start(), match.end())))
+                and not ABOUT_CHANGE.search(near) and not _as_change(reply, match.start(), match.end())
                 and all(_as_change(t, s, e) for t, s, e in held)):
             out.append(Misstated(token, _around(text, start, end)))
             continue
