@@ -94,13 +94,23 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
     # 95 % is held as 0.95 and 0.95 as 95 %; but a whole number is not a share of anything:
     # "100 个预训练模型" is not held by a list's "1." (a reply LayoutParser's passage let through).
     as_shares = {form for n, share in numbers.items() if share for form in _forms(n)}
+
+    def is_held(token: str, value: float) -> bool:
+        return value in numbers or value in as_shares or (_is_share(token) and bool(_forms(value) & numbers.keys()))
+
+    reply = CITATION.sub(" ", answer)
+    # "0.8335 against DocFormer's 0.8334, higher by 0.0001" (u17-16): a difference of two numbers
+    # the reply states, each held, is worked out from the sources, not remembered.
+    stated = {value for t in FACT_TOKEN.findall(reply)
+              if t[0].isdigit() and (value := _number(t)) is not None and is_held(t, value)}
+    differences = {form for a in stated for b in stated if a > b for form in _forms(_exact(a - b))}
     out: list[str] = []
-    for sentence in split_sentences(CITATION.sub(" ", answer)):
+    for sentence in split_sentences(reply):
         for token in FACT_TOKEN.findall(sentence):
             if token[0].isdigit():
                 value = _number(token)
-                if (value is None or sum(c.isdigit() for c in token) < 2 or value in numbers or value in as_shares
-                        or (_is_share(token) and _forms(value) & numbers.keys())):
+                if (value is None or sum(c.isdigit() for c in token) < 2 or is_held(token, value)
+                        or value in differences):
                     continue
             elif (len(token) <= 2 or not any(c.isupper() for c in token) or token.lower().replace("-", "") in words
                   or sentence.lstrip().startswith(token)):
@@ -161,6 +171,7 @@ class TableCell:
     header: str  # the column's name ("RealScholarQuery Crawler Recall")
     values: frozenset[float]  # its numbers, as stated and ×100/÷100 ("95%" for 0.95)
     caption: str = ""  # the passage's other text: "Table 6: Results on RealScholarQuery."
+    label: str = ""  # the row's label alone ("PaSa-7b-Selector (Reason First)")
 
 
 def _values(text: str) -> set[float]:
@@ -173,7 +184,7 @@ def _values(text: str) -> set[float]:
 
 def table_cells(text: str) -> tuple[list[TableCell], str]:
     """The numeric cells of the table rows in a passage, and the passage's other text."""
-    found: list[tuple[str, str, frozenset[float]]] = []
+    found: list[tuple[str, str, frozenset[float], str]] = []
     prose: list[str] = []
     for line in text.splitlines():
         match = TABLE_ROW.match(line.strip())
@@ -189,9 +200,9 @@ def table_cells(text: str) -> tuple[list[TableCell], str]:
             # where a word starting with a digit begins.
             named = CELL.match(part)
             header, value = (named.group("header"), named.group("value")) if named else ("", part)
-            found.append((row, header, frozenset(_values(value))))
+            found.append((row, header, frozenset(_values(value)), match.group("label")))
     caption = "\n".join(prose)
-    return [TableCell(row, header, values, caption) for row, header, values in found], caption
+    return [TableCell(row, header, values, caption, label) for row, header, values, label in found], caption
 
 
 @dataclass(frozen=True)
@@ -248,7 +259,8 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
                 continue
             # The words leading up to this number, not the whole sentence: in "its crawler
             # recall is 0.7071 and its recall 0.6111" the second number is just "recall".
-            said = asked | words(spell_out(sentence[clause_start:match.start()]))
+            clause = sentence[clause_start:match.start()]
+            said = asked | words(spell_out(clause))
             clause_start = match.end()
             if stated in prose_values:
                 continue  # the prose states it too: not only a table's
@@ -267,6 +279,10 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
             if better is not None and fit[better] > fit[read]:
                 out.append(Misread(token, _cell_name(read), _cell_name(better)))
                 continue
+            column = [c for c in others if c.header == read.header and table_text[c] == table_text[read]]
+            if named_row := _row_named_instead(read, column, clause, said, words):
+                out.append(Misread(token, _cell_name(read), _cell_name(named_row)))
+                continue
             # "XYLayoutLM's relation extraction F1 on FUNSD is 0.6432", read from the XFUN table
             # beside the FUNSD one (unseen11: FUNSD has no RE results, so nothing fits better),
             # or with no FUNSD table given at all (unseen13: "0.6812" from an XFUN ablation). In
@@ -277,6 +293,37 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
                 better = max(naming, key=lambda c: (fit[c], -len(named[c][0] - said)), default=None)
                 out.append(Misread(token, _cell_name(read), _cell_name(better) if better else None, unnamed[0]))
     return out
+
+
+REFERENCE = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")  # "DocFormer [2]"
+
+
+def _label_name(label: str) -> str:
+    """A row label as a reply would write it: "+ DCPE" is "DCPE", "DocFormer [2]" is "DocFormer"."""
+    return REFERENCE.sub("", label).strip(" +-*†‡")
+
+
+def _row_named_instead(read: TableCell, column: Sequence[TableCell], clause: str, said: set[str],
+                       words: Callable[[str], set[str]]) -> TableCell | None:
+    """The cell of another row of `read`'s column that the reply's words before the number
+    (`clause`) name, when they never name the row read: "LayoutReader is 8.99 ms" read from XY
+    Cut's row (u17-13), "PaSa-7b-Selector 的精确率为 0.94" from the "PaSa-7b-Selector (Reason
+    First)" row (u17-07). A read row that only adds to the named one words the question or reply
+    says, or begins ("Aug XY Cut (0.5, 0.5, 5)" for "Augmented XY Cut"), is the row meant."""
+    read_name = _label_name(read.label)
+    if not read_name or mentions(clause, read_name):
+        return None
+    named = [(m.end(), len(name), cell) for cell in column if (name := _label_name(cell.label))
+             and re.search(r"[A-Za-z]", name) and name.lower() != read_name.lower()
+             for m in _as_word(name).finditer(clause)]
+    if not named:
+        return None
+    _, _, cell = max(named, key=lambda n: n[:2])  # the last named, the longest name at one place
+    if mentions(read_name, _label_name(cell.label)):
+        added = words(read_name) - words(_label_name(cell.label))
+        if all(any(s.startswith(w) or w.startswith(s) for s in said) for w in added):
+            return None
+    return cell
 
 
 def _names(text: str) -> list[str]:
@@ -428,9 +475,15 @@ def _around(text: str, start: int, end: int) -> str:
     return " ".join(f"{before}{text[start:end]}{after}".split())
 
 
+# The numbers listed before one: "33.80%, 38.83% and " before "42.64%", "37.78% in Recall@20 and ".
+LISTED_BEFORE = re.compile(r"(?:[-+]?\d[\d.,]*%?(?:\s+in\s+[\w@-]+)?\s*(?:,\s*(?:and\s+)?|\band\s+))+$")
+
+
 def _as_change(text: str, start: int, end: int) -> bool:
-    """Whether the number at text[start:end] is stated as a change ("by 37.78%")."""
-    return bool(CHANGE_BEFORE.search(text[max(0, start - 40):start]) or CHANGE_AFTER.match(text[end:end + 40]))
+    """Whether the number at text[start:end] is stated as a change ("by 37.78%"), on its own or
+    in a list ("an improvement of 33.80%, 38.83% and 42.64%")."""
+    before = LISTED_BEFORE.sub("", text[max(0, start - 120):start])
+    return bool(CHANGE_BEFORE.search(before[-40:]) or CHANGE_AFTER.match(text[end:end + 40]))
 
 
 def _clause(text: str, start: int, end: int) -> str:
