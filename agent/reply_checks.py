@@ -79,6 +79,11 @@ def _is_share(token: str) -> bool:
     return "%" in token or "." in token
 
 
+# What may open a sentence before its first word: a list item's bullet or bold, "**Model
+# complexity**: …" (u17-23, a right answer refused for "Model" and "Domain-specific").
+ITEM_MARKS = " \t\n*_#>•·-–—"
+
+
 def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> list[str]:
     """Names and numbers in `answer` that neither `question` nor any of `sources` holds —
     "LayoutParser is released under the MIT License" over passages that never name a licence.
@@ -113,7 +118,7 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
                         or value in differences):
                     continue
             elif (len(token) <= 2 or not any(c.isupper() for c in token) or token.lower().replace("-", "") in words
-                  or sentence.lstrip().startswith(token)):
+                  or sentence.lstrip(ITEM_MARKS).startswith(token)):
                 continue
             if token not in out:
                 out.append(token)
@@ -430,8 +435,9 @@ ABOUT_CHANGE = re.compile(
 CHANGE_WORDS = re.compile(
     rf"{ABOUT_CHANGE.pattern}|\b(?:more|less|fewer|ahead|behind|above|below|beyond|over|versus|vs)\b|多|少|领先|落后",
     re.IGNORECASE)
-# "12,989 个 token", "12,989 tokens": the word a reply counts, after a Chinese measure word.
-COUNTED = re.compile(r"^\s*[个条篇张次块名位项台种份]?\s*([A-Za-z][A-Za-z-]+)")
+# "12,989 个 token", "12,989 tokens", "199 个单词（token）": the word a reply counts, after a
+# Chinese measure word, or in brackets after its Chinese name.
+COUNTED = re.compile(r"^\s*[个条篇张次块名位项台种份]?\s*(?:[\u4e00-\u9fff]{1,4}\s*[（(]\s*)?([A-Za-z][A-Za-z-]+)")
 YEAR = re.compile(r"(?:19|20)\d\d")
 NEAR = 80  # at most this many characters either side of a number quoted in a refusal
 SENTENCE_BOUND = re.compile(r"[.!?](?=\s|$)|\n")

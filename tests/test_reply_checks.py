@@ -45,6 +45,14 @@ def test_which_names_and_numbers_no_passage_holds(reply: str, facts: list[str]) 
 BETHE = "We find ν = 1 in d = 1, and the coefficient is consistent with C = 1/8; the transition occurs at rc = 2t."
 
 
+def test_a_list_items_bold_first_word_opens_its_sentence() -> None:
+    # unseen17 (u17-23): a right answer refused for its list headings' first words.
+    reply = ("These include:\n\n1. **Model complexity**: DL models are convoluted for reuse [1].\n\n"
+             "2. **Domain-specific training**: customized training is often required [1].")
+    assert unsupported_facts(reply, "What makes DL hard to use?", ["DL models are convoluted for reuse."]) == []
+    assert unsupported_facts("1. **Model** needs **Keras** [1].", "Why?", ["models"]) == ["Keras"]
+
+
 def test_a_difference_of_two_numbers_the_reply_states_is_supported() -> None:
     # unseen17's blind run (u17-16): a right answer refused for the model's own subtraction.
     passage = "XYLayoutLM: Modality Language + Layout+ Vision; SER 0.8335\nDocFormer [2]: Modality Language; SER 0.8334"
@@ -428,6 +436,11 @@ def test_a_count_of_one_thing_given_as_a_count_of_another_is_named() -> None:
                              ["It was trained on 12,989 tokens."]) == []  # the passage counts tokens
     assert misstated_numbers("The Crawler learns from 12,989 training data [1].", "How much data does the Crawler "
                              "imitate?", [PASA_DATA]) == []
+    # unseen6 (unanswerable: XFUN's token count is never given): forms counted as tokens.
+    forms = "Each language includes 199 forms, where the training set includes 149 forms."
+    (found,) = misstated_numbers("XFUN 的日语子集一共包含 199 个单词（token）[1]。", "XFUN 数据集的日语子集一共包含多少个单词"
+                                 "（token）？", [forms])
+    assert (found.number, found.counted) == ("199", "token")
 
 
 def test_what_a_number_counts_is_read_from_its_own_clause() -> None:
