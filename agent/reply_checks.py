@@ -318,14 +318,14 @@ def _row_named_instead(read: TableCell, column: Sequence[TableCell], clause: str
     read_name = _label_name(read.label)
     if not read_name or mentions(clause, read_name):
         return None
-    named = [(m.end(), len(name), cell) for cell in column if (name := _label_name(cell.label))
+    named = [(m.end(), len(name), name, cell) for cell in column if (name := _label_name(cell.label))
              and re.search(r"[A-Za-z]", name) and name.lower() != read_name.lower()
              for m in _as_word(name).finditer(clause)]
     if not named:
         return None
-    _, _, cell = max(named, key=lambda n: n[:2])  # the last named, the longest name at one place
-    if mentions(read_name, _label_name(cell.label)):
-        added = words(read_name) - words(_label_name(cell.label))
+    _, _, name, cell = max(named, key=lambda n: n[:2])  # the last named, the longest name at one place
+    if mentions(read_name, name):
+        added = words(read_name) - words(name)
         if all(any(s.startswith(w) or w.startswith(s) for s in said) for w in added):
             return None
     return cell
@@ -433,7 +433,7 @@ ABOUT_CHANGE = re.compile(
     re.IGNORECASE)
 # A reply's clause that gives a number as a change or beside another's: "37.78% more", "ahead by".
 CHANGE_WORDS = re.compile(
-    rf"{ABOUT_CHANGE.pattern}|\b(?:more|less|fewer|ahead|behind|above|below|beyond|over|versus|vs)\b|多|少|领先|落后",
+    rf"{ABOUT_CHANGE.pattern}|\b(?:more|less|fewer|ahead|behind|above|below|beyond|over|versus|vs)\b|多|少|落后",
     re.IGNORECASE)
 # "12,989 个 token", "12,989 tokens", "199 个单词（token）": the word a reply counts, after a
 # Chinese measure word, or in brackets after its Chinese name.
@@ -482,7 +482,9 @@ def _around(text: str, start: int, end: int) -> str:
 
 
 # The numbers listed before one: "33.80%, 38.83% and " before "42.64%", "37.78% in Recall@20 and ".
-LISTED_BEFORE = re.compile(r"(?:[-+]?\d[\d.,]*%?(?:\s+in\s+[\w@-]+)?\s*(?:,\s*(?:and\s+)?|\band\s+))+$")
+# A list's comma is followed by a space, a number's ("12,989") by a digit: were either comma
+# allowed to be the other, "1,2,3,…" (a reference list) would take exponential time to reject.
+LISTED_BEFORE = re.compile(r"(?:[-+]?\d+(?:[.,]\d+)*%?(?:\s+in\s+[\w@-]+)?(?:\s*,\s+(?:and\s+)?|\s+and\s+))+$")
 
 
 def _as_change(text: str, start: int, end: int) -> bool:
