@@ -4,8 +4,8 @@
    sessions and note saves 52 times and checks every next start.
 2. Faults, concurrency, untrusted papers, secrets and bad input: the pytest suite in
    tests/reliability (hypothesis with more examples than in `make test`), run alongside.
-3. The atheris fuzz pass over the plan parser, the arXiv Atom path and the config loader,
-   bounded in time.
+3. The atheris fuzz pass over the plan parser, the arXiv Atom path, the config loader and
+   the checks Ask runs on a reply over untrusted passages, bounded in time.
 
 Prints one table (kills survived, faults injected, inputs fuzzed, failures), writes
 bench/results/reliability-<stamp>.json and reliability-latest.json; exits 1 on any failure.
@@ -33,7 +33,7 @@ from typing import Any
 from bench.harness import RESULTS, print_table
 
 REPO = Path(__file__).resolve().parent.parent
-FUZZ_TARGETS = ("plan", "atom", "config")
+FUZZ_TARGETS = ("plan", "atom", "config", "reply")
 # Which test files inject which kind of trouble (the rest is bad input and the short crash run).
 CATEGORIES = {
     "test_faults.py": "faults", "test_chroma_server.py": "faults", "test_concurrency.py": "concurrency",

@@ -121,13 +121,18 @@ def _describe(exc: BaseException) -> str:
     return reason_of(exc)
 
 
+# What expat raises on bytes it cannot read: a declared encoding it does not know
+# (`encoding="UTF-6"`, found by the fuzz pass) is a LookupError, not a ParseError.
+UNREADABLE_XML = (ET.ParseError, LookupError)
+
+
 def _check_well_formed(response: requests.Response | None) -> None:
     # The client parses with recovery on, so a cut-off page would quietly look short or empty.
     if response is None:
         return
     try:
         ET.fromstring(response.content)
-    except ET.ParseError as exc:
+    except UNREADABLE_XML as exc:
         raise MalformedFeed(str(exc)) from exc
 
 
@@ -140,7 +145,7 @@ def _error_summary(response: requests.Response | None) -> str:
         summary = root.find("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}summary")
         if summary is not None and summary.text:
             return summary.text.strip()
-    except ET.ParseError:
+    except UNREADABLE_XML:
         pass
     return response.text[:200].strip() or "no message"
 

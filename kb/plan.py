@@ -149,17 +149,21 @@ class Plan:
         return tuple(seen.values())
 
 
-def _stage_number(match: re.Match[str]) -> int:
+# 三, 十, 十二, 二十, 二十三: the stage numbers a plan writes in Chinese. The heading pattern lets
+# any run of numerals and digits through ("十2", "二二二"); those name no number.
+CHINESE_NUMBER = re.compile(r"(?P<tens>[一二三四五六七八九]?十)?(?P<units>[一二三四五六七八九])?")
+
+
+def _stage_number(match: re.Match[str]) -> int | None:
     raw = match.group("zh") or match.group("en")
-    if raw.isdigit():
+    if raw.isdecimal():  # not isdigit(): int() refuses "²"
         return int(raw)
-    if raw == "十":
-        return 10
-    if raw.startswith("十"):
-        return 10 + CHINESE_NUMERALS[raw[1]]
-    return CHINESE_NUMERALS[raw[0]] * (10 if len(raw) > 1 else 1) + (
-        CHINESE_NUMERALS.get(raw[2], 0) if len(raw) > 2 else 0
-    )
+    number = CHINESE_NUMBER.fullmatch(raw)
+    if not number:
+        return None
+    tens, units = number.group("tens") or "", number.group("units")
+    tens_value = 10 * CHINESE_NUMERALS[tens[0]] if len(tens) == 2 else 10 * len(tens)  # "二十", "十", ""
+    return tens_value + (CHINESE_NUMERALS[units] if units else 0)
 
 
 def parse_duration(text: str) -> tuple[int | None, int | None]:
@@ -209,6 +213,8 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
             duration = (stage_match.group("duration") or "").strip()
             lo, hi = parse_duration(duration)
             number = _stage_number(stage_match)
+            if number is None:
+                raise fail(lineno, f"a stage number like 第{'一二三四五六七八九十'[min(len(stages), 9)]}阶段", line)
             if number != len(stages) + 1:
                 raise fail(lineno, f"stage {len(stages) + 1} (stages in order)", line)
             stages.append(

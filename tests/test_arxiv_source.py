@@ -102,6 +102,13 @@ def test_malformed_xml_is_retried_then_reported(server: LocalServer) -> None:
         source(server, retries=1).fetch_ids(["1605.08386"])
 
 
+def test_a_feed_in_an_unknown_encoding_is_reported_as_malformed(server: LocalServer) -> None:
+    # Found by the fuzz pass: expat raises LookupError, not ParseError, for this declaration.
+    server.script = [Reply(200, b'<?xml version="1.0" encoding="UTF-6"?><feed/>')] * 2
+    with pytest.raises(ArxivError, match=r"/api/query.*malformed XML \(unknown encoding: UTF-6\)"):
+        source(server, retries=1).fetch_ids(["1605.08386"])
+
+
 def test_a_truncated_page_is_fetched_again(server: LocalServer) -> None:
     whole = server.recorded[("testing", "", "0", "10")].body
     server.script = [Reply(200, whole[: len(whole) // 2])]

@@ -85,6 +85,9 @@ def test_an_english_plan_parses_too() -> None:
         (MINIMAL.replace("#### 2. Language", "#### 3. Language"), None, "numbered 1…2 in order"),
         (MINIMAL.replace("- **Content**: tokens", "- **Colour**: tokens"), 12, "a field 学习内容"),
         (MINIMAL.replace("### Stage 1", "### Stage 2"), 3, "stage 1 (stages in order)"),
+        # Found by the fuzz pass: a heading whose numerals name no number crashed the parser.
+        (MINIMAL.replace("### Stage 1", "### 第十2阶段"), 3, "a stage number like 第一阶段"),
+        (MINIMAL.replace("### Stage 1", "### 第二十阶段"), 3, "stage 1 (stages in order)"),
         (MINIMAL.replace("#### 1. Vision\n", ""), 5, "a topic heading"),
         ("just some text\n", None, "'# title'"),
     ],

@@ -79,5 +79,31 @@ def config(data: bytes) -> None:
         os.unlink(name)
 
 
-ORACLES = {"plan": lambda b: plan(b.decode("utf-8", "replace")), "atom": atom, "config": config}
+def reply(data: bytes) -> None:
+    """The checks Ask runs on a model's reply over untrusted passages, fed `question NUL reply
+    NUL passage NUL …`: each returns, and whatever it flags is something the reply says, since
+    a refusal names it to the learner ("the reply says 0.8335, which …")."""
+    from agent.reply_checks import (
+        borrowed_numbers,
+        misread_cells,
+        misstated_numbers,
+        restates,
+        says_absent,
+        unsupported_facts,
+    )
+    from kb.terms import terms
+
+    question, answer, *sources = [*data.decode("utf-8", "replace").split("\0"), ""]  # any bytes are an input
+    titles = [f"{name}: a paper" for name in ("PaSa", "XYLayoutLM")][:len(sources)]
+    assert isinstance(says_absent(answer), bool) and isinstance(restates(question, answer), bool)
+    for fact in unsupported_facts(answer, question, sources):
+        assert fact in answer, f"unsupported {fact!r} is not in the reply"
+    for misread in misread_cells(answer, question, sources, lambda text: set(terms(text)), titles):
+        assert misread.number in answer, f"misread {misread.number!r} is not in the reply"
+    for misstated in [*misstated_numbers(answer, question, sources),
+                      *borrowed_numbers(answer, question, list(zip(titles, sources, strict=False)))]:
+        assert misstated.number in answer, f"misstated {misstated.number!r} is not in the reply"
+
+
+ORACLES = {"plan": lambda b: plan(b.decode("utf-8", "replace")), "atom": atom, "config": config, "reply": reply}
 NAMED = PaperplanError

@@ -135,3 +135,34 @@ def test_a_bad_value_names_the_key_and_the_file(tmp_path: Path) -> None:
     path.write_text('[ingest]\npage_size = "many"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"user\.toml: ingest\.page_size"):
         load_settings(repo_config=None, user_config=path)
+
+
+# What replies and passages are made of where the checks look hardest: numbers in every form,
+# lists of them, table rows, change words, brackets, settings, citations and Chinese.
+REPLY_PIECES = st.sampled_from([
+    "0.8335", "12,989", "1,2,3", "33.80%, 38.83% and", "1e-5", "+1.5%", "(0.6432)", "[1]", "[2, 3]", "by", "an improvement of",
+    "higher", "d = 1", "C = 1/8", "α = 2.0", "g_c = 2", "XYLayoutLM", "LayoutXLM [29] (", "PaSa-7b", "Recall@20",
+    "FUNSD", "SER", "tokens", "个 token", "199 个单词（token）", "提升了", "是", "。", ". ", ", ", "; ", "\n", "(", ")",
+    "Table 2. Comparison on FUNSD w.r.t F1.", "PaSa-7b: Recall@20 0.7931; Precision 0.6022", "learning rate: Value 1e-6",
+    "Aug XY Cut (0.5, 0.5, 5): F1 0.8335", "is not stated", "**Model**", "- ", "SER denotes semantic entity recognition",
+])
+PIECE_LISTS = st.lists(st.one_of(REPLY_PIECES, st.text(max_size=12)), max_size=30)
+
+
+@st.composite
+def replies_over_passages(draw: st.DrawFn) -> bytes:
+    """`question NUL reply NUL passages…`, the reply mostly made of the passages' own pieces
+    (their numbers, their rows), as a model's reply is."""
+    passages = draw(st.lists(PIECE_LISTS, max_size=3))
+    from_passages = [piece for passage in passages for piece in passage] or ["0.8335"]
+    reply = draw(st.lists(st.one_of(st.sampled_from(from_passages), REPLY_PIECES), max_size=30))
+    question = " ".join(draw(PIECE_LISTS))
+    # A passage's table rows are lines of their own.
+    texts = [draw(st.sampled_from([" ", "\n"])).join(passage) for passage in passages]
+    return "\0".join([question, " ".join(reply), *texts]).encode("utf-8", "surrogatepass")
+
+
+@SETTINGS
+@given(replies_over_passages())
+def test_reply_checks_flag_only_what_the_reply_says(data: bytes) -> None:
+    oracles.reply(data)
