@@ -35,6 +35,7 @@ from agent.reply_checks import (
     CITATION,
     borrowed_numbers,
     cited_numbers,
+    gives_no_number,
     mentions,
     misread_cells,
     misstated_numbers,
@@ -97,6 +98,8 @@ NOT_AN_ANSWER = {
                   "zh": "模型的回复把段落里的数字当成了别的量：{facts}。所以不作为回答。"},
     "absent": {"en": "The model's reply says the passages do not state this.",
                "zh": "模型的回复说明这些段落没有给出答案。"},
+    "no number": {"en": "The question asks for a number and the model's reply gives none, so it is not an answer.",
+                  "zh": "问题问的是一个数值，模型的回复却没有给出任何数值，所以不能算作回答。"},
 }
 # Why the model was not asked at all: the question names something no passage mentions.
 UNHELD_NAMES = {"en": "No passage your knowledge base found mentions {names}, which the question asks about.",
@@ -520,6 +523,8 @@ class Asker:
             reply.reason = "echo"
         elif says_absent(text):
             reply.reason = "absent"
+        elif gives_no_number(question, text):
+            reply.reason = "no number"
         elif facts := unsupported_facts(text, question, [f"{p.title} {p.chunk.text}" for p in passages]):
             reply.reason, reply.facts = "unsupported", facts
         elif misread := misread_cells(text, question, sources, self._words, [p.title for p in passages]):
@@ -558,7 +563,7 @@ class Asker:
     def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None,
                 facts: Sequence[str] = (), closest: Sequence[Passage] = (), unheld: Sequence[str] = ()) -> Answer:
         """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported",
-        "misread", "misstated", "unsourced") says why a reply the model did write is not shown as an answer.
+        "misread", "misstated", "no number", "unsourced") says why a reply the model did write is not shown as an answer.
         `closest`: the passages the model was given, the first few listed for the learner to
         read — the small embedded model often finds no answer in a passage that holds one.
         `unheld`: names the question asks about that no passage mentions (the model was not asked)."""
@@ -659,12 +664,18 @@ class Asker:
 # "Semantic Scholar" passed on "semantic entity recognition" and "Google Scholar" (u14-20).
 TITLE_CASE_NAME = re.compile(r"(?<![A-Za-z0-9-])[A-Z][a-z]+(?: [A-Z][a-z]+)+(?![A-Za-z0-9-])")
 SENTENCE_START = re.compile(r"(?:^|[.?!。？！：:]\s*)$")
+# A metric at a cutoff ("Recall@10", "NDCG@10"): a paper that reports Recall@20 and Recall@50
+# does not report Recall@10, though every word of the question is in its table (u17-28, answered
+# with a Recall@20 figure; u15-25). PDF text may space the "@", so it is compared without.
+METRIC_AT = re.compile(r"(?<![A-Za-z0-9@-])[A-Za-z][A-Za-z-]*\s?@\s?\d+(?:\.\d+)?(?![\d@]|\.\d)")
+AT_SPACED = re.compile(r"\s*@\s*")
 
 
 def unheld_names(question: str, sources: Sequence[str]) -> list[str]:
-    """The question's names of two or more capitalised words that no source mentions (case and
-    hyphens aside): nothing the passages say is about them. A capitalised first word of a
-    sentence ("What Google Scholar …") is not part of a name."""
+    """The question's names of two or more capitalised words, and its metrics at a cutoff
+    ("Recall@10"), that no source mentions (case, hyphens and spaces around "@" aside): nothing
+    the passages say is about them. A capitalised first word of a sentence ("What Google Scholar
+    …") is not part of a name."""
     names = []
     for match in TITLE_CASE_NAME.finditer(question):
         words = match.group().split(" ")
@@ -672,8 +683,9 @@ def unheld_names(question: str, sources: Sequence[str]) -> list[str]:
             words = words[1:]
         if len(words) >= 2:
             names.append(" ".join(words))
-    held = [" ".join(s.replace("-", " ").split()) for s in sources]
-    return [n for n in dict.fromkeys(names) if not any(mentions(h, n) for h in held)]
+    names.extend(AT_SPACED.sub("@", m.group()) for m in METRIC_AT.finditer(question))
+    held = [AT_SPACED.sub("@", " ".join(s.replace("-", " ").split())) for s in sources]
+    return [n for n in dict.fromkeys(names) if not any(mentions(h, n.replace("-", " ")) for h in held)]
 
 
 def _known_parts(term: str, idf: Mapping[str, float]) -> bool:

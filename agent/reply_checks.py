@@ -163,8 +163,23 @@ def _equation(match: re.Match[str]) -> str:
 
 def _equations_text(text: str) -> str:
     """`text` with spaces around "=" and the "_", "{", "}" of subscripts left out, so "g_c = 2"
-    and "gc=2" read alike."""
-    return re.sub(r"\s*=\s*", "=", re.sub(r"[_{}]", "", text))
+    and "gc=2" read alike; symbols a passage sets as a list ("λx, λy, θ as 0.5, 0.5, 5") are
+    added as one equation each ("λx=0.5 λy=0.5 θ=5")."""
+    listed: list[str] = []
+    for match in LISTED_SETTINGS.finditer(text):
+        symbols, values = (LIST_SEPARATOR.split(group) for group in match.groups())
+        if len(symbols) == len(values):
+            listed.extend(f"{symbol}={value}" for symbol, value in zip(symbols, values, strict=True))
+    return re.sub(r"\s*=\s*", "=", re.sub(r"[_{}]", "", " ".join([text, *listed])))
+
+
+# Symbols set as a list, "we set the hyper-parameter λx, λy, θ as 0.5, 0.5, 5" (u18-02, whose
+# right "λx = 0.5, λy = 0.5, and θ = 5" was refused), "(α, β) = (1, 2)".
+LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
+_SYMBOL, _VALUE = r"[A-Za-z\u0370-\u03ff][\w′'{}]{0,5}", r"-?\d+(?:\.\d+)?(?:/\d+)?"
+LISTED_SETTINGS = re.compile(
+    rf"(?<![\w.])\(?({_SYMBOL}(?:(?:{LIST_SEPARATOR.pattern}){_SYMBOL})+)\)?\s*(?:as|to|=|are|be|of|:)\s*"
+    rf"\(?({_VALUE}(?:(?:{LIST_SEPARATOR.pattern}){_VALUE})+)\)?(?![\d.]*\d)")
 
 
 CELL = re.compile(r"^(?P<header>.*?)\s+(?P<value>\(?[-+]?\d.*)$")  # "(10.3ms ± 34.1us)*1024" is a value too
@@ -414,6 +429,33 @@ def restates(question: str, answer: str) -> bool:
     return bool(said) and not said - content(question) and not numbers(answer) - numbers(question)
 
 
+# A question that asks for a number: "how many", "what learning rate", "多少", "几层".
+ASKS_NUMBER = re.compile(
+    r"\bhow\s+(?:many|much|long|large|big|deep|far|fast|often|high|low|small|wide)\b"
+    r"|\bwhat\s+(?:[\w@-]+\s+){0,3}?(?:values?|numbers?|percentage|proportion|ratio|fraction|size|count|scores?|"
+    r"f1|recall(?:@\d+)?|precision|accuracy|(?-i:mAP)|rate|coefficient|depth)\b"
+    r"|多少|多大|多长|多久|多深|多高|(?<!哪)几(?=[个种层步次条篇倍轮项名位天年月维])|数值|取值",
+    re.IGNORECASE)
+# A number a reply may state in words: "depth three", "shifted by one", "三层".
+SPELLED_NUMBER = re.compile(
+    r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|million|billion|dozen|half|twice|double|triple|single)\b|[零一二两三四五六七八九十百千万亿半]",
+    re.IGNORECASE)
+
+
+def gives_no_number(question: str, answer: str) -> bool:
+    """True when `question` asks for a number and `answer` states none but the question's own
+    (in digits or in words): "the upper and lower critical dimensions …" for "what numerical value
+    of g_c do they report for d = 2" (u8-29, which the paper never gives) is not an answer."""
+    if not ASKS_NUMBER.search(question):
+        return False
+    reply = CITATION.sub(" ", answer)
+    stated = Counter(t for t in FACT_TOKEN.findall(reply) if t[0].isdigit())
+    asked = Counter(t for t in FACT_TOKEN.findall(question) if t[0].isdigit())
+    # "r = t′" states a value in symbols (u6-20).
+    return not stated - asked and not SPELLED_NUMBER.search(reply) and reply.count("=") <= question.count("=")
+
+
 # A number a passage gives as a change: "outperforms Google by 37.78%", "the improvement comes
 # to 1.5%", "+0.9", "0.1% F1 score improvement", "1.2 points higher".
 CHANGE_BEFORE = re.compile(
@@ -435,9 +477,10 @@ ABOUT_CHANGE = re.compile(
 CHANGE_WORDS = re.compile(
     rf"{ABOUT_CHANGE.pattern}|\b(?:more|less|fewer|ahead|behind|above|below|beyond|over|versus|vs)\b|多|少|落后",
     re.IGNORECASE)
-# "12,989 个 token", "12,989 tokens", "199 个单词（token）": the word a reply counts, after a
-# Chinese measure word, or in brackets after its Chinese name.
-COUNTED = re.compile(r"^\s*[个条篇张次块名位项台种份]?\s*(?:[\u4e00-\u9fff]{1,4}\s*[（(]\s*)?([A-Za-z][A-Za-z-]+)")
+# "12,989 个 token", "12,989 tokens", "199 个单词（token）", "12,989 training steps": the words
+# a reply counts, after a Chinese measure word, or in brackets after its Chinese name.
+COUNTED = re.compile(r"^\s*[个条篇张次块名位项台种份]?\s*(?:[\u4e00-\u9fff]{1,4}\s*[（(]\s*)?"
+                     r"([A-Za-z][A-Za-z-]+(?: [A-Za-z][A-Za-z-]+){0,2})")
 YEAR = re.compile(r"(?:19|20)\d\d")
 NEAR = 80  # at most this many characters either side of a number quoted in a refusal
 SENTENCE_BOUND = re.compile(r"[.!?](?=\s|$)|\n")
@@ -575,6 +618,26 @@ def _new_numbers(reply: str, question: str) -> Iterator[tuple[re.Match[str], flo
             yield match, stated
 
 
+def _counted(after: str, asked: set[str]) -> tuple[str, set[str]] | None:
+    """What the number before `after` counts, as far as the question asks about it: the words
+    after it while each is a term of the question, and their terms. "12,989 training steps were
+    run" counts "training steps" for "how many steps were run in PPO training" (u18-01, over
+    "12,989 training data"), where "training" alone is what the passage counts too."""
+    counted = COUNTED.match(after)
+    if not counted:
+        return None
+    words: list[str] = []
+    unit: set[str] = set()
+    for word in counted.group(1).split(" "):
+        # "expand-session trajectories" counts what "9,978 expand session trajectories" does.
+        named = set(terms(word.replace("-", " ")))
+        if not named or not named <= asked:
+            break
+        words.append(word)
+        unit |= named
+    return (" ".join(words), unit) if unit else None
+
+
 def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> list[Misstated]:
     """Numbers in `answer` that the passages state only in their prose, and only as something
     else than the reply takes them for:
@@ -630,13 +693,9 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
                 and all(_as_change(t, s, e) for t, s, e in held)):
             out.append(Misstated(token, _around(text, start, end)))
             continue
-        counted = COUNTED.match(reply[match.end():])
-        if not counted:
-            continue
-        # "expand-session trajectories" counts what "9,978 expand session trajectories" does.
-        unit = set(terms(counted.group(1).replace("-", " ")))
-        if unit and unit <= asked and not any(unit <= set(terms(_clause(t, s, e))) for t, s, e in held):
-            out.append(Misstated(token, _around(text, start, end), counted.group(1)))
+        counted = _counted(reply[match.end():], asked)
+        if counted and not any(counted[1] <= set(terms(_clause(t, s, e))) for t, s, e in held):
+            out.append(Misstated(token, _around(text, start, end), counted[0]))
     return out
 
 

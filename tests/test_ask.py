@@ -214,10 +214,28 @@ def test_a_name_a_passage_mentions_reaches_the_model(services: Services) -> None
     ("Which Model Zoo models exist?", []),  # case aside: "model zoo"
     ("What does PaSa stand for?", []),  # one capitalised word is no such name
     ("PaSa 和Semantic Scholar 比如何？", ["Semantic Scholar"]),
+    # A metric at a cutoff is a name: the table reports Recall@20 and Recall@ 50, not Recall@10.
+    ("What Recall@10 does PaSa-7b reach?", ["Recall@10"]),
+    ("PaSa-7b 的 Recall@10（前 10 个结果）是多少？", ["Recall@10"]),
+    ("What recall@20 and Recall @50 does PaSa-7b reach?", []),
+    ("And its Recall@100 or NDCG@10?", ["Recall@100", "NDCG@10"]),  # not "Recall@10" in "Recall@100"
+    ("Is mAP@0.5 reported?", ["mAP@0.5"]),
+    ("Write to x@y.org about it.", []),  # an address, no metric
 ])
 def test_names_of_capitalised_words_are_checked_against_the_passages(question: str, unheld: list[str]) -> None:
-    sources = ["Google Scholar recall is 0.18.", "The model zoo holds layout models."]
+    sources = ["Google Scholar recall is 0.18.", "The model zoo holds layout models.",
+               "PaSa-7b: Recall@20 0.7931; Recall@ 50 0.8265"]
     assert unheld_names(question, sources) == unheld
+
+
+def test_a_reply_with_no_number_to_a_question_asking_one_is_refused(services: Services) -> None:
+    llm = RecordingLLM(["Google Scholar is used as a baseline on the real-world queries [1]."])
+    asker = asker_with(services, llm)
+    add_paper(services, "2501.10120", "PaSa", [SEARCH_RESULTS])
+    answer = asker.ask("How much recall does Google Scholar reach on the real-world queries?")
+    assert answer.refused and not answer.citations
+    assert answer.answer.startswith("The question asks for a number and the model's reply gives none")
+    assert "recall of 0.18" in answer.answer  # the passage that holds it is listed to read
 
 
 def test_a_reply_that_misreads_a_table_is_refused_naming_the_cells(services: Services) -> None:

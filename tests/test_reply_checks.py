@@ -10,6 +10,7 @@ from agent.reply_checks import (
     _as_change,
     abbreviations,
     borrowed_numbers,
+    gives_no_number,
     misread_cells,
     misstated_numbers,
     paper_name,
@@ -77,6 +78,20 @@ def test_a_difference_of_two_numbers_the_reply_states_is_supported() -> None:
 ])
 def test_an_equation_no_passage_states_is_unsupported(question: str, reply: str, facts: list[str]) -> None:
     assert unsupported_facts(reply, question, [BETHE]) == facts
+
+
+XY_SETTINGS = "Note that we set the hyper-parameter λx, λy, θ as 0.5, 0.5, 5 since it has slightly better performance."
+
+
+@pytest.mark.parametrize(("reply", "facts"), [
+    # unseen18: the passage sets the three thresholds as a list; the reply writes one equation each.
+    ("XYLayoutLM uses default values of λx = 0.5, λy = 0.5, and θ = 5 [1].", []),
+    ("XYLayoutLM uses λx = 0.5, λy = 5, and θ = 0.5 [1].", ["λy = 5", "θ = 0.5"]),  # each by its place
+])
+def test_symbols_a_passage_sets_as_a_list_are_held_one_by_one(reply: str, facts: list[str]) -> None:
+    question = "What default values does XYLayoutLM use for the Augmented XY Cut thresholds λx, λy and θ?"
+    assert unsupported_facts(reply, question, [XY_SETTINGS]) == facts
+    assert unsupported_facts("We get α = 1 and β = 2 [1].", "What are α and β?", ["fixing (α, β) = (1, 2)"]) == []
 
 
 # Rows as the PDF reader writes PaSa's Table 8 and XYLayoutLM's Table 1 (ingest/pdf_tables.py).
@@ -330,6 +345,23 @@ def test_a_number_the_prose_states_too_is_not_checked_against_the_table() -> Non
                          [passage], _words) == []
 
 
+@pytest.mark.parametrize(("question", "reply", "refused"), [
+    # u8-29 (unanswerable: the paper gives g_c only as an integral): no value at all.
+    ("What numerical value of the critical coupling g_c do the Bethe lattice authors report for d = 2?",
+     "[3] The Bethe lattice authors report that the upper and lower critical dimensions are shifted [3].", True),
+    ("What numerical value of g_c is reported for d = 2?", "For d = 2 the coupling g_c is reported [1].", True),
+    ("XYLayoutLM 的 DCPE 用了多少层？", "XYLayoutLM 的 DCPE 使用了膨胀卷积 [1]。", True),
+    ("How many queries does RealScholarQuery hold?", "RealScholarQuery holds 50 real-world queries [1].", False),
+    ("How deep may the Crawler explore?", "Up to depth three, for computational cost [1].", False),  # in words
+    ("r 等于多少时发生相变？", "相变发生在 r = t′ 处 [1]。", False),  # in symbols
+    ("LayoutParser 由哪几个部分构成？", "模型库、版面数据结构和 OCR 接口 [1]。", False),  # which ones, no number asked
+    ("What visual backbone does XYLayoutLM use?", "It uses a ResNeXt backbone [1].", False),
+])
+def test_a_reply_that_gives_no_number_where_one_is_asked_is_no_answer(question: str, reply: str,
+                                                                     refused: bool) -> None:
+    assert gives_no_number(question, reply) is refused
+
+
 @pytest.mark.parametrize(("reply", "absent"), [
     ("The passages do not mention the licence of LayoutParser.", True),
     ("The exact value isn't given; the passages don't state it.", True),
@@ -449,6 +481,17 @@ def test_a_count_of_one_thing_given_as_a_count_of_another_is_named() -> None:
     (found,) = misstated_numbers("XFUN 的日语子集一共包含 199 个单词（token）[1]。", "XFUN 数据集的日语子集一共包含多少个单词"
                                  "（token）？", [forms])
     assert (found.number, found.counted) == ("199", "token")
+
+
+def test_what_a_number_counts_is_every_word_after_it_the_question_asks_about() -> None:
+    # unseen18 (blind): PaSa's 12,989 training data given as the PPO steps run.
+    question = "In PaSa's PPO training of the Crawler, how many steps were run in total?"
+    (found,) = misstated_numbers("A total of 12,989 training steps were run [1].", question, [PASA_DATA])
+    assert (found.number, found.counted) == ("12,989", "training steps") and "12,989 training data" in found.source
+    # The words the question does not ask about are not what is counted: "annotated" stops it.
+    assert misstated_numbers("It imitates 12,989 annotated training steps [1].", question, [PASA_DATA]) == []
+    assert misstated_numbers("The Crawler imitates 12,989 training data [1].", "How many training data does the "
+                             "Crawler imitate?", [PASA_DATA]) == []
 
 
 def test_what_a_number_counts_is_read_from_its_own_clause() -> None:
