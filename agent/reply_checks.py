@@ -148,7 +148,8 @@ def _set_by(question: str, symbol: str, value: str) -> bool:
 
 
 # An equation giving a symbol a number: "g_c = 2", "ν = 1", "C = 1/8", "θ = 10".
-EQUATION = re.compile(r"(?<![\w.])([A-Za-z\u0370-\u03ff][\w′'{}]{0,5})\s*=\s*(-?\d+(?:\.\d+)?(?:/\d+)?)(?![\d.]*\d)")
+_SYMBOL, _VALUE = r"[A-Za-z\u0370-\u03ff][\w′'{}]{0,5}", r"-?\d+(?:\.\d+)?(?:/\d+)?"
+EQUATION = re.compile(rf"(?<![\w.])({_SYMBOL})\s*=\s*({_VALUE})(?![\d.]*\d)")
 
 
 def _symbol(match: re.Match[str]) -> str:
@@ -161,6 +162,14 @@ def _equation(match: re.Match[str]) -> str:
     return _symbol(match) + "=" + match.group(2)
 
 
+# Symbols set as a list, "we set the hyper-parameter λx, λy, θ as 0.5, 0.5, 5" (u18-02, whose
+# right "λx = 0.5, λy = 0.5, and θ = 5" was refused), "(α, β) = (1, 2)".
+LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
+LISTED_SETTINGS = re.compile(
+    rf"(?<![\w.])\(?({_SYMBOL}(?:(?:{LIST_SEPARATOR.pattern}){_SYMBOL})+)\)?\s*(?:as|to|=|are|be|of|:)\s*"
+    rf"\(?({_VALUE}(?:(?:{LIST_SEPARATOR.pattern}){_VALUE})+)\)?(?![\d.]*\d)")
+
+
 def _equations_text(text: str) -> str:
     """`text` with spaces around "=" and the "_", "{", "}" of subscripts left out, so "g_c = 2"
     and "gc=2" read alike; symbols a passage sets as a list ("λx, λy, θ as 0.5, 0.5, 5") are
@@ -171,15 +180,6 @@ def _equations_text(text: str) -> str:
         if len(symbols) == len(values):
             listed.extend(f"{symbol}={value}" for symbol, value in zip(symbols, values, strict=True))
     return re.sub(r"\s*=\s*", "=", re.sub(r"[_{}]", "", " ".join([text, *listed])))
-
-
-# Symbols set as a list, "we set the hyper-parameter λx, λy, θ as 0.5, 0.5, 5" (u18-02, whose
-# right "λx = 0.5, λy = 0.5, and θ = 5" was refused), "(α, β) = (1, 2)".
-LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
-_SYMBOL, _VALUE = r"[A-Za-z\u0370-\u03ff][\w′'{}]{0,5}", r"-?\d+(?:\.\d+)?(?:/\d+)?"
-LISTED_SETTINGS = re.compile(
-    rf"(?<![\w.])\(?({_SYMBOL}(?:(?:{LIST_SEPARATOR.pattern}){_SYMBOL})+)\)?\s*(?:as|to|=|are|be|of|:)\s*"
-    rf"\(?({_VALUE}(?:(?:{LIST_SEPARATOR.pattern}){_VALUE})+)\)?(?![\d.]*\d)")
 
 
 CELL = re.compile(r"^(?P<header>.*?)\s+(?P<value>\(?[-+]?\d.*)$")  # "(10.3ms ± 34.1us)*1024" is a value too
@@ -422,11 +422,13 @@ def restates(question: str, answer: str) -> bool:
     def content(text: str) -> set[str]:
         return {t for t in terms(CITATION.sub(" ", text)) if t.isascii() or not set(t) & FUNCTION_CHARS}
 
-    def numbers(text: str) -> Counter[str]:
-        return Counter(t for t in FACT_TOKEN.findall(CITATION.sub(" ", text)) if t[0].isdigit())
-
     said = content(answer)
-    return bool(said) and not said - content(question) and not numbers(answer) - numbers(question)
+    return bool(said) and not said - content(question) and not _numbers_said(answer) - _numbers_said(question)
+
+
+def _numbers_said(text: str) -> Counter[str]:
+    """The numbers `text` states, each as often as it does, citation marks aside."""
+    return Counter(t for t in FACT_TOKEN.findall(CITATION.sub(" ", text)) if t[0].isdigit())
 
 
 # A question that asks for a number: "how many", "what learning rate", "多少", "几层".
@@ -450,10 +452,9 @@ def gives_no_number(question: str, answer: str) -> bool:
     if not ASKS_NUMBER.search(question):
         return False
     reply = CITATION.sub(" ", answer)
-    stated = Counter(t for t in FACT_TOKEN.findall(reply) if t[0].isdigit())
-    asked = Counter(t for t in FACT_TOKEN.findall(question) if t[0].isdigit())
     # "r = t′" states a value in symbols (u6-20).
-    return not stated - asked and not SPELLED_NUMBER.search(reply) and reply.count("=") <= question.count("=")
+    return (not _numbers_said(answer) - _numbers_said(question) and not SPELLED_NUMBER.search(reply)
+            and reply.count("=") <= question.count("="))
 
 
 # A number a passage gives as a change: "outperforms Google by 37.78%", "the improvement comes

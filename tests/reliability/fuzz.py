@@ -2,9 +2,10 @@
 `python -m tests.reliability.fuzz TARGET SECONDS WORKDIR` (TARGET: plan | atom | config | reply).
 
 Coverage-guided (libFuzzer through atheris) over the same oracles as the hypothesis tests
-(tests/reliability/oracles.py), seeded with the shipped plan, recorded arXiv answers and the
-repo's config.toml, and replies over table and prose passages. A crash (any exception an oracle lets through) is saved under WORKDIR and
-the process exits non-zero; the last stderr line libFuzzer prints says how many inputs ran.
+(tests/reliability/oracles.py), seeded with the shipped plan, recorded arXiv answers, the
+repo's config.toml and replies over table and prose passages. A crash (any exception an
+oracle lets through) is saved under WORKDIR and the process exits non-zero; the last stderr
+line libFuzzer prints says how many inputs ran.
 An input that runs longer than TIMEOUT_S is a crash too: the reply checks' patterns run on
 untrusted paper text, and one that backtracks exponentially hangs Ask (0aa9679).
 """

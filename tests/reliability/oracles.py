@@ -85,6 +85,7 @@ def reply(data: bytes) -> None:
     a refusal names it to the learner ("the reply says 0.8335, which …")."""
     from agent.reply_checks import (
         borrowed_numbers,
+        gives_no_number,
         misread_cells,
         misstated_numbers,
         restates,
@@ -95,7 +96,8 @@ def reply(data: bytes) -> None:
 
     question, answer, *sources = [*data.decode("utf-8", "replace").split("\0"), ""]  # any bytes are an input
     titles = [f"{name}: a paper" for name in ("PaSa", "XYLayoutLM")][:len(sources)]
-    assert isinstance(says_absent(answer), bool) and isinstance(restates(question, answer), bool)
+    assert all(isinstance(said, bool) for said in (says_absent(answer), restates(question, answer),
+                                                     gives_no_number(question, answer)))
     for fact in unsupported_facts(answer, question, sources):
         assert fact in answer, f"unsupported {fact!r} is not in the reply"
     for misread in misread_cells(answer, question, sources, lambda text: set(terms(text)), titles):
