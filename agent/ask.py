@@ -42,12 +42,13 @@ from agent.reply_checks import (
     restates,
     says_absent,
     split_sentences,
+    unnamed_symbols,
     unsupported_facts,
 )
 from kb import papers
 from kb.notes import note_title
 from kb.retrieval import Hit, Retriever, Scope, render_english
-from kb.terms import STOPWORDS, has_cjk, terms, tokenize
+from kb.terms import STOPWORDS, has_cjk, root, terms, tokenize
 from kb.types import Passage, pages_label
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,9 @@ NOT_AN_ANSWER = {
                "zh": "模型的回复说明这些段落没有给出答案。"},
     "no number": {"en": "The question asks for a number and the model's reply gives none, so it is not an answer.",
                   "zh": "问题问的是一个数值，模型的回复却没有给出任何数值，所以不能算作回答。"},
+    "unnamed symbol": {"en": "The question asks for the value of {facts} and the model's reply never names it, "
+                             "so it is not an answer.",
+                       "zh": "问题问的是 {facts} 的数值，模型的回复却没有提到它，所以不能算作回答。"},
 }
 # Why the model was not asked at all: the question names something no passage mentions.
 UNHELD_NAMES = {"en": "No passage your knowledge base found mentions {names}, which the question asks about.",
@@ -454,12 +458,14 @@ class Asker:
         ceiling = self.retriever.lexical.rarest_idf()
         kept = []
         for hit in hits:
-            tokens = set(terms(_headed(hit.passage)))
+            # A word counts as held in any of its forms: "fitted" where the passage says "C is a
+            # fitting parameter" (u18-19's answering passage was 0.40 without it).
+            held = {root(t) for t in terms(_headed(hit.passage))}
             coverage = 0.0
             for words in term_sets:
                 total = sum(idf[t] or ceiling for t in words)
                 if total:
-                    coverage = max(coverage, sum(idf[t] for t in words if t in tokens) / total)
+                    coverage = max(coverage, sum(idf[t] for t in words if root(t) in held) / total)
             if coverage >= MIN_COVERAGE or (hit.dense or 0.0) >= MIN_DENSE:
                 kept.append(hit)
         return kept
@@ -525,6 +531,8 @@ class Asker:
             reply.reason = "absent"
         elif gives_no_number(question, text):
             reply.reason = "no number"
+        elif symbols := unnamed_symbols(question, text):
+            reply.reason, reply.facts = "unnamed symbol", symbols
         elif facts := unsupported_facts(text, question, [f"{p.title} {p.chunk.text}" for p in passages]):
             reply.reason, reply.facts = "unsupported", facts
         elif misread := misread_cells(text, question, sources, self._words, [p.title for p in passages]):
@@ -562,8 +570,9 @@ class Asker:
 
     def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None,
                 facts: Sequence[str] = (), closest: Sequence[Passage] = (), unheld: Sequence[str] = ()) -> Answer:
-        """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported",
-        "misread", "misstated", "no number", "unsourced") says why a reply the model did write is not shown as an answer.
+        """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported", "misread",
+        "misstated", "no number", "unnamed symbol", "unsourced") says why a reply the model did write
+        is not shown as an answer.
         `closest`: the passages the model was given, the first few listed for the learner to
         read — the small embedded model often finds no answer in a passage that holds one.
         `unheld`: names the question asks about that no passage mentions (the model was not asked)."""

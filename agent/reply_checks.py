@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from kb.tables import TABLE_ROW
-from kb.terms import terms
+from kb.terms import STOPWORDS, terms
 
 CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，;]\s*\d{1,3})*)\]")
 SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
@@ -455,6 +455,28 @@ def gives_no_number(question: str, answer: str) -> bool:
     # "r = t′" states a value in symbols (u6-20).
     return (not _numbers_said(answer) - _numbers_said(question) and not SPELLED_NUMBER.search(reply)
             and reply.count("=") <= question.count("="))
+
+
+# A subscripted symbol a question asks about, with up to two words before it that name it:
+# "the critical coupling g_c", "临界耦合 g_c" (its last two characters), "λ_{x}".
+SUBSCRIPTED = re.compile(r"((?:[A-Za-z][A-Za-z-]*\s+){0,2}|[\u4e00-\u9fff]{2}\s*)(?<![\w\\])([A-Za-z\u03b1-\u03c9])_\{?([A-Za-z0-9]+)\}?(?!\w)")
+
+
+def unnamed_symbols(question: str, answer: str) -> list[str]:
+    """The subscripted symbols whose value `question` asks for that `answer` names neither as
+    the symbol (g_c, gc, g_{c}) nor by the question's words for it ("critical coupling"):
+    "the critical dimensions are shifted by one" does not say what g_c is (u8-29)."""
+    if not ASKS_NUMBER.search(question):
+        return []
+    unnamed = []
+    for match in SUBSCRIPTED.finditer(question):
+        name, base, sub = match.groups()
+        words = [w for w in name.lower().split() if w not in STOPWORDS]
+        as_symbol = re.search(rf"(?<![\w\\]){re.escape(base)}_?\{{?{re.escape(sub)}\}}?(?!\w)", answer)
+        as_words = words and " ".join(words) in " ".join(answer.lower().replace("-", " ").split())
+        if not as_symbol and not as_words:
+            unnamed.append(f"{base}_{sub}")
+    return unnamed
 
 
 # A number a passage gives as a change: "outperforms Google by 37.78%", "the improvement comes

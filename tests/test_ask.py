@@ -238,6 +238,15 @@ def test_a_reply_with_no_number_to_a_question_asking_one_is_refused(services: Se
     assert "recall of 0.18" in answer.answer  # the passage that holds it is listed to read
 
 
+def test_a_reply_that_never_names_the_symbol_asked_for_is_refused(services: Services) -> None:
+    # u8-29: the reply's "one" counted the critical dimensions' shift, not g_c.
+    llm = RecordingLLM(["On the Bethe lattice the critical disorder grows with the connectivity of one node [1]."])
+    answer = asker_with(services, llm).ask("What value of the critical coupling g_c do the Bethe lattice nodes have?")
+    assert answer.refused and not answer.citations
+    assert answer.answer.startswith("The question asks for the value of g_c and the model's reply never names it")
+    assert "critical disorder grows" in answer.answer  # the passage found is listed to read
+
+
 def test_a_reply_that_misreads_a_table_is_refused_naming_the_cells(services: Services) -> None:
     llm = RecordingLLM(["Without [Expand], the AutoScholarQuery Crawler Recall is 0.3359 [1]."])
     asker = asker_with(services, llm)
@@ -524,6 +533,18 @@ def test_a_compound_the_papers_write_apart_counts_by_its_parts(services: Service
     assert [h.passage.chunk.text for h in asker.evidence(question, hits)] == [PHYSICS]
     monkeypatch.setattr("agent.ask._known_parts", lambda *_: False)  # as before: the compound unknown
     assert asker.evidence(question, hits) == []
+
+
+def test_a_word_counts_as_held_in_another_form(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    # u18-19 asked for the "fitted" coefficient of a passage saying "C is a fitting parameter":
+    # counted as absent, the word kept the answering passage under the coverage the evidence needs.
+    asker = asker_with(services, NoLLM())
+    add_paper(services, "2402.00002", "Logs", ["Jobs queued; rows expanded."])  # both forms are known words
+    question = "Crawler: queued or expanded?"
+    hits = asker.retrieve(question)
+    assert CRAWLER in [h.passage.chunk.text for h in asker.evidence(question, hits)]
+    monkeypatch.setattr("agent.ask.root", lambda term: term)  # as before: only the same form counts
+    assert CRAWLER not in [h.passage.chunk.text for h in asker.evidence(question, hits)]
 
 
 # -- the command line ----------------------------------------------------------------------------------

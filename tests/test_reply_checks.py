@@ -17,9 +17,10 @@ from agent.reply_checks import (
     restates,
     says_absent,
     table_cells,
+    unnamed_symbols,
     unsupported_facts,
 )
-from kb.terms import terms
+from kb.terms import root, terms
 
 
 @pytest.mark.parametrize(("reply", "facts"), [
@@ -360,6 +361,31 @@ def test_a_number_the_prose_states_too_is_not_checked_against_the_table() -> Non
 def test_a_reply_that_gives_no_number_where_one_is_asked_is_no_answer(question: str, reply: str,
                                                                      refused: bool) -> None:
     assert gives_no_number(question, reply) is refused
+
+
+@pytest.mark.parametrize(("question", "reply", "unnamed"), [
+    # u8-29's reply, in full: a number ("one"), but of the critical dimensions, not of g_c.
+    ("What numerical value of the critical coupling g_c do the Bethe lattice authors report for d = 2?",
+     "[3] The Bethe lattice authors report that the upper and lower critical dimensions are each shifted by one [3].",
+     ["g_c"]),
+    ("What numerical value of the critical coupling g_c is reported?", "gc ≈ 0.3 [1].", []),
+    ("What numerical value of the critical coupling g_c is reported?", "$g_{c}$ = 0.3 [1].", []),
+    ("What numerical value of the critical coupling g_c is reported?", "The critical coupling is 0.3 [1].", []),
+    ("What numerical value of the critical coupling g_c is reported?", "The gcd of the sizes is 2 [1].", ["g_c"]),
+    ("在 d = 2 时临界耦合 g_c 的数值是多少？", "临界耦合约为 0.3 [1]。", []),  # named by its Chinese words
+    ("在 d = 2 时临界耦合 g_c 的数值是多少？", "上下临界维度都移动了一 [1]。", ["g_c"]),
+    ("Why is λ_x needed?", "To cut the boxes [1].", []),  # no value asked
+])
+def test_a_reply_must_name_the_symbol_whose_value_is_asked(question: str, reply: str, unnamed: list[str]) -> None:
+    assert unnamed_symbols(question, reply) == unnamed
+
+
+@pytest.mark.parametrize("forms", [
+    ("fitted", "fitting", "fit"), ("extrapolated", "extrapolating", "extrapolate"),
+    ("embedded", "embedding", "embed"), ("queued", "queue"), ("trained", "training", "train"),
+])
+def test_a_words_forms_share_one_root(forms: tuple[str, ...]) -> None:
+    assert len({root(form) for form in forms}) == 1
 
 
 @pytest.mark.parametrize(("reply", "absent"), [

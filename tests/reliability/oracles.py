@@ -90,6 +90,7 @@ def reply(data: bytes) -> None:
         misstated_numbers,
         restates,
         says_absent,
+        unnamed_symbols,
         unsupported_facts,
     )
     from kb.terms import terms
@@ -98,6 +99,9 @@ def reply(data: bytes) -> None:
     titles = [f"{name}: a paper" for name in ("PaSa", "XYLayoutLM")][:len(sources)]
     assert all(isinstance(said, bool) for said in (says_absent(answer), restates(question, answer),
                                                      gives_no_number(question, answer)))
+    for symbol in unnamed_symbols(question, answer):
+        assert symbol.replace("_", "") in question.replace("_", "").replace("{", "").replace("}", ""), \
+            f"unnamed symbol {symbol!r} is not the question's"
     for fact in unsupported_facts(answer, question, sources):
         assert fact in answer, f"unsupported {fact!r} is not in the reply"
     for misread in misread_cells(answer, question, sources, lambda text: set(terms(text)), titles):
