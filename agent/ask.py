@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 from agent.reply_checks import (
     CITATION,
     borrowed_numbers,
+    bounds_given_as_values,
     cited_numbers,
     gives_no_number,
     mentions,
@@ -105,6 +106,9 @@ NOT_AN_ANSWER = {
                              "so it is not an answer.",
                        "zh": "问题问的是 {facts} 的数值，模型的回复却没有提到它，所以不能算作回答。"},
 }
+# Said between a streamed reply and the reason it is refused, so the reply is not read as the
+# answer: the command line cannot take back text it has printed (the TUI replaces it).
+WITHDRAWN = {"en": "✗ Withdrawn: the reply above is not an answer.", "zh": "✗ 以上回复已撤回，不作为回答。"}
 # Why the model was not asked at all: the question names something no passage mentions.
 UNHELD_NAMES = {"en": "No passage your knowledge base found mentions {names}, which the question asks about.",
                 "zh": "知识库找到的段落都没有提到问题所问的 {names}。"}
@@ -133,6 +137,10 @@ MISSTATED_OWNER = {
 MISSTATED_COUNT = {
     "en": "the passage's {number} does not count {counted} (“{source}”)",
     "zh": "段落里的 {number} 说的不是 {counted}（“{source}”）",
+}
+MISSTATED_BOUND = {
+    "en": "the passage gives {number} only as a bound, “{bound}”, not as the value (“{source}”)",
+    "zh": "段落里的 {number} 只是一个界限（“{bound}”），不是具体取值（“{source}”）",
 }
 NOTE_SECTION = "your note"
 
@@ -495,8 +503,8 @@ class Asker:
         if reply.reason or not reply.text or reply.check.not_found:
             answer = self.refusal(question, language, hits, reply.reason, reply.facts,
                                   closest=[h.passage for h in evidence])
-            if on_text:
-                on_text(("\n" if reply.text else "") + answer.answer)
+            if on_text:  # the model's text has streamed: say before the reason that it is withdrawn
+                on_text((f"\n\n{WITHDRAWN[language]}\n" if reply.text else "") + answer.answer)
             return answer
         text, citations = reply.text, reply.citations
         if not citations:
@@ -541,10 +549,12 @@ class Asker:
                            for m in misread]
         elif misstated := (misstated_numbers(text, question, sources)
                            or borrowed_numbers(text, question, [(p.title, p.chunk.text) for p in passages],
-                                               self._papers_named(question))):
+                                               self._papers_named(question))
+                           or bounds_given_as_values(text, question, sources)):
             reply.reason = "misstated"
             reply.facts = [(MISSTATED_COUNT if m.counted else MISSTATED_SETTING if m.setting
-                            else MISSTATED_OWNER if m.owner else MISSTATED_CHANGE)[language].format(**vars(m))
+                            else MISSTATED_OWNER if m.owner else MISSTATED_BOUND if m.bound
+                            else MISSTATED_CHANGE)[language].format(**vars(m))
                            for m in misstated]
         elif not reply.citations:  # the small embedded model often cites nothing
             reply.attributed = attribute(text, passages, self.retriever.glossary)

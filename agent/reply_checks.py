@@ -525,6 +525,7 @@ class Misstated:
     counted: str = ""  # what the reply counts ("token") when the passage counts something else
     setting: str = ""  # the passage's setting for it ("d = 2") when the question asks another ("d = 1")
     owner: str = ""  # whose number the passage says it is ("LayoutXLM") when the reply gives it to another
+    bound: str = ""  # the passage's bound holding it ("l > 1") when the reply gives it as the value
 
 
 def _enclosing(text: str, start: int, end: int, bound: re.Pattern[str]) -> tuple[int, int]:
@@ -719,6 +720,62 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str]) -> lis
         counted = _counted(reply[match.end():], asked)
         if counted and not any(counted[1] <= set(terms(_clause(t, s, e))) for t, s, e in held):
             out.append(Misstated(token, _around(text, start, end), counted[0]))
+    return out
+
+
+# What makes the number after it a bound rather than a value: "l > 1", "at least 3", "大于 1".
+BOUND_BEFORE = re.compile(
+    r"(?:[<>≤≥≲≳≪≫]|\b(?:greater|larger|more|less|smaller|fewer|higher|lower)\s+than|\bat\s+(?:least|most)"
+    r"|\bexceed(?:s|ing)?|大于|小于|超过|不少于|不超过|不低于|不高于|至少|至多)\s*$",
+    re.IGNORECASE)
+# A number standing alone: not "1" of "1D", "2" of "2×" or "Table 2(a)", "5" of "0.5".
+# Latin letters only: Chinese writes a number against its words ("设成了1").
+STANDALONE_NUMBER = re.compile(r"(?<![A-Za-z0-9_.,])\d+(?:\.\d+)?(?![A-Za-z0-9_×(]|[.,]\d)")
+BOUND_NEAR = 30  # characters before a number searched for what bounds it
+# How a reply may say a number is a bound, besides BOUND_BEFORE: generous, since a false match
+# only lets the reply through. "over 10", "10+ papers", "10 or more", "10篇以上".
+HEDGED_BEFORE = re.compile(r"(?:\b(?:over|above|beyond|under|below|up\s+to|nearly|almost|around|about|"
+                           r"approximately|roughly)|[~≈约近逾])\s*$", re.IGNORECASE)
+HEDGED_AFTER = re.compile(r"\s*(?:\+|or\s+(?:more|fewer|less|above|below|higher|lower)\b|[个篇条]?(?:以上|以下|多|余))",
+                          re.IGNORECASE)
+
+
+def _standalone(text: str) -> Iterator[tuple[re.Match[str], float]]:
+    for match in STANDALONE_NUMBER.finditer(text):
+        if (value := _number(match.group())) is not None:
+            yield match, value
+
+
+def _bounded(text: str, start: int) -> str | None:
+    """The bound ending right before text[start:], "l >" (with the word it bounds when the bound
+    is a sign), or None."""
+    before = text[max(0, start - BOUND_NEAR):start]
+    found = BOUND_BEFORE.search(before)
+    if not found:
+        return None
+    bounded = before[:found.start()].split()[-1:] if found.group()[0] in "<>≤≥≲≳≪≫" else []
+    return " ".join([*bounded, found.group().strip()])
+
+
+def bounds_given_as_values(answer: str, question: str, sources: Sequence[str]) -> list[Misstated]:
+    """Numbers, single digits too, that `answer` gives as a value where every passage stating
+    them gives only a bound: "膨胀率具体设成了1" over "dilated convolutions with different
+    dilation rates l > 1" (u15-29: the paper never gives the rate). A reply stating the bound
+    ("l > 1", "大于 1") and numbers the question states are left alone; so is a number any
+    passage states once without a bound ("Table 1" lets "1" through: it errs toward answering)."""
+    reply = CITATION.sub(" ", answer)
+    asked = {value for _, value in _standalone(question)}
+    out = []
+    for match, value in _standalone(reply):
+        if (value in asked or _bounded(reply, match.start())
+                or HEDGED_BEFORE.search(reply[max(0, match.start() - BOUND_NEAR):match.start()])
+                or HEDGED_AFTER.match(reply, match.end())):
+            continue
+        held = [(text, m, _bounded(text, m.start())) for text in sources for m, v in _standalone(text) if v == value]
+        if held and all(bound for _, _, bound in held):
+            text, where, bound = held[0]
+            out.append(Misstated(match.group(), _around(text, where.start(), where.end()),
+                                 bound=f"{bound} {where.group()}"))
     return out
 
 

@@ -10,6 +10,7 @@ from agent.reply_checks import (
     _as_change,
     abbreviations,
     borrowed_numbers,
+    bounds_given_as_values,
     gives_no_number,
     misread_cells,
     misstated_numbers,
@@ -386,6 +387,31 @@ def test_a_reply_must_name_the_symbol_whose_value_is_asked(question: str, reply:
 ])
 def test_a_words_forms_share_one_root(forms: tuple[str, ...]) -> None:
     assert len({root(form) for form in forms}) == 1
+
+
+XY_DILATION = ("By repeatedly stacking dilated convolutions with different dilation rates l > 1, the DCPE "
+               "module will pay more attention to the long-range neighbor information (5). 1D convolutions, 2× layers.")
+
+
+@pytest.mark.parametrize(("reply", "bound"), [
+    ("根据第3段，扩张卷积的膨胀率具体设成了1 [2]。", "l > 1"),  # u15-29's reply: the paper gives no rate
+    ("The dilation rate is set to 1 [1].", "l > 1"),
+    ("膨胀率大于 1 [1]。", None),  # the bound, stated as one
+    ("The rates are l > 1 [1].", None),
+    ("Rates of 1 or more [1].", None),  # hedged, in the reply's own words
+    ("膨胀率在 1 以上 [1]。", None),
+    ("The module stacks 2 layers [1].", None),  # "2×" is no bound, and is not "2" alone
+    ("It uses 5 layers [1].", None),  # "(5)" is an equation number, not a bound
+])
+def test_a_bound_given_as_the_value_is_misstated(reply: str, bound: str | None) -> None:
+    found = bounds_given_as_values(reply, "XYLayoutLM 的 DCPE 模块里，扩张卷积的膨胀率具体设成了多少？", [XY_DILATION])
+    assert [m.bound for m in found] == ([bound] if bound else [])
+    assert all(m.number == "1" and "dilation rates l > 1" in m.source for m in found)
+
+
+def test_a_number_any_passage_states_without_a_bound_is_left_alone() -> None:
+    assert bounds_given_as_values("The rate is 1 [1].", "What rate?", [XY_DILATION, "Table 1 lists 1 rate."]) == []
+    assert bounds_given_as_values("d = 1 时为 1 [1]。", "d = 1 时呢？", [XY_DILATION]) == []  # the question's
 
 
 @pytest.mark.parametrize(("reply", "absent"), [
