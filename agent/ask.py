@@ -688,6 +688,15 @@ SENTENCE_START = re.compile(r"(?:^|[.?!。？！：:]\s*)$")
 # with a Recall@20 figure; u15-25). PDF text may space the "@", so it is compared without.
 METRIC_AT = re.compile(r"(?<![A-Za-z0-9@-])[A-Za-z][A-Za-z-]*\s?@\s?\d+(?:\.\d+)?(?![\d@]|\.\d)")
 AT_SPACED = re.compile(r"\s*@\s*")
+# A named result ("the Perron-Frobenius theorem", "Perron-Frobenius 定理", "Mermin–Wagner
+# theorem"): a passage naming the mode or the person does not state the theorem. u4-32 asked
+# what the Perron-Frobenius theorem says of a matrix's largest eigenvalue; the Bethe paper has
+# only the "Perron-Frobenius mode", and the model answered from memory.
+NAMED_RESULT = re.compile(
+    r"(?<![A-Za-z0-9-])([A-Z][A-Za-z]*(?:[-–][A-Z][A-Za-z]*)*)\s*"
+    r"(theorem|lemma|law|principle|inequality|conjecture|定理|引理|定律|原理|不等式|猜想)(?![a-z])")
+RESULT_KINDS = {"定理": "theorem", "引理": "lemma", "定律": "law", "原理": "principle", "不等式": "inequality",
+                "猜想": "conjecture"}
 
 
 def unheld_names(question: str, sources: Sequence[str]) -> list[str]:
@@ -703,7 +712,9 @@ def unheld_names(question: str, sources: Sequence[str]) -> list[str]:
         if len(words) >= 2:
             names.append(" ".join(words))
     names.extend(AT_SPACED.sub("@", m.group()) for m in METRIC_AT.finditer(question))
-    held = [AT_SPACED.sub("@", " ".join(s.replace("-", " ").split())) for s in sources]
+    names.extend(f"{name.replace('–', '-')} {RESULT_KINDS.get(kind, kind)}"
+                 for name, kind in NAMED_RESULT.findall(question) if name.lower() not in STOPWORDS)  # "The law"
+    held = [AT_SPACED.sub("@", " ".join(s.replace("-", " ").replace("–", " ").split())) for s in sources]
     return [n for n in dict.fromkeys(names) if not any(mentions(h, n.replace("-", " ")) for h in held)]
 
 

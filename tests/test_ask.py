@@ -230,10 +230,17 @@ def test_a_name_a_passage_mentions_reaches_the_model(services: Services) -> None
     ("And its Recall@100 or NDCG@10?", ["Recall@100", "NDCG@10"]),  # not "Recall@10" in "Recall@100"
     ("Is mAP@0.5 reported?", ["mAP@0.5"]),
     ("Write to x@y.org about it.", []),  # an address, no metric
+    # A named result is a name: the passage names the Perron-Frobenius mode, not the theorem (u4-32).
+    ("Perron-Frobenius 定理对非负矩阵的最大特征值给出了什么结论？", ["Perron-Frobenius theorem"]),
+    ("What does the Perron–Frobenius theorem say?", ["Perron-Frobenius theorem"]),
+    ("Why is the Perron-Frobenius mode removed?", []),
+    ("Does the Goldstone theorem apply? And which law?", ["Goldstone theorem"]),  # not "which law"
+    ("What does the Mermin-Wagner theorem forbid?", []),  # held, en dash and all
 ])
 def test_names_of_capitalised_words_are_checked_against_the_passages(question: str, unheld: list[str]) -> None:
     sources = ["Google Scholar recall is 0.18.", "The model zoo holds layout models.",
-               "PaSa-7b: Recall@20 0.7931; Recall@ 50 0.8265"]
+               "PaSa-7b: Recall@20 0.7931; Recall@ 50 0.8265", "the uniform Perron-Frobenius mode",
+               "by the Mermin–Wagner theorem"]
     assert unheld_names(question, sources) == unheld
 
 
