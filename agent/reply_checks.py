@@ -599,9 +599,20 @@ def _given_to_another(reply: str, start: int, end: int, question: str,
     return owner
 
 
+# A fraction, "C = 1/8": one number, not "1" and "8" (single digits, which no check reads).
+FRACTION = re.compile(r"(?<![\w/.])(\d+)\s*/\s*(\d+)(?![\w/]|\.\d)")
+
+
+def _fractions(text: str) -> Iterator[tuple[re.Match[str], float]]:
+    for match in FRACTION.finditer(text):
+        if int(match.group(2)):
+            yield match, _exact(int(match.group(1)) / int(match.group(2)))
+
+
 def _occurrences(prose: str, value: float) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in FACT_TOKEN.finditer(prose)
-            if m.group()[0].isdigit() and (n := _number(m.group())) is not None and value in _forms(n)]
+    found = [(m.start(), m.end()) for m in FACT_TOKEN.finditer(prose)
+             if m.group()[0].isdigit() and (n := _number(m.group())) is not None and value in _forms(n)]
+    return sorted(found + [(m.start(), m.end()) for m, n in _fractions(prose) if n == value])
 
 
 SETTING_NEAR = 160  # characters either side of a number searched for the setting it belongs to
@@ -633,12 +644,15 @@ def _other_setting(text: str, start: int, end: int, asked: Mapping[str, set[floa
 
 
 def _new_numbers(reply: str, question: str) -> Iterator[tuple[re.Match[str], float]]:
-    """The numbers of two or more digits `reply` states that the question does not, years aside,
-    each with its value."""
-    in_question = _values(question)
+    """The numbers of two or more digits, and the fractions, `reply` states that the question
+    does not, years aside, each with its value."""
+    in_question = _values(question) | {n for _, n in _fractions(question)}
     for match in FACT_TOKEN.finditer(reply):
         stated = _values(match.group()) and _number(match.group())
         if stated and stated not in in_question and not YEAR.fullmatch(match.group()):
+            yield match, stated
+    for match, stated in _fractions(reply):
+        if stated not in in_question:
             yield match, stated
 
 

@@ -572,6 +572,9 @@ CRAWLER_ALPHA = "With the reward coefficient α = 1.5, the Crawler takes 625.3 a
     ("在 d = 1 的情形下，数值拟合得到的系数 C 是多少？", "在 d = 1 的情形下，C 是 0.1250 [1]。", "d = 2", "C = 1/8, the standard"),
     ("With alpha = 2.0, how many actions does the Crawler take?", "It takes 625.3 actions [1].", "α = 1.5",
      "reward coefficient α = 1.5"),
+    # u18-20 (unanswerable): asked for d = 3, the reply gave the d = 2 result as a fraction.
+    ("作者在 d = 3 空间维度下得到的 1/N 阶自能 Σ(p) 的具体表达式是什么？", "Σ(p) ≈ 4t CN，其中 C 通常取值为 1/8 [4]。",
+     "d = 2", "C = 1/8, the standard"),
 ])
 def test_a_value_of_another_setting_is_named(question: str, reply: str, setting: str, quoted: str) -> None:
     (found,) = misstated_numbers(reply, question, [BETHE_FIT, CRAWLER_ALPHA])
@@ -580,6 +583,7 @@ def test_a_value_of_another_setting_is_named(question: str, reply: str, setting:
 
 @pytest.mark.parametrize(("question", "reply"), [
     ("For d = 2, what is the fitted C?", "C is 0.1250 [1]."),
+    ("For d = 2, what is the fitted C?", "C = 1/8 [1]."),
     ("在 d = 1 和 d = 2 时 C 分别是多少？", "d = 2 时 C 是 0.1250 [1]。"),  # one of the settings asked
     ("With α = 1.5, how many actions?", "It takes 625.3 actions [1]."),
     ("How many actions does the Crawler take?", "It takes 625.3 actions [1]."),  # no setting asked
