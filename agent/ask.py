@@ -142,6 +142,10 @@ MISSTATED_BOUND = {
     "en": "the passage gives {number} only as a bound, “{bound}”, not as the value (“{source}”)",
     "zh": "段落里的 {number} 只是一个界限（“{bound}”），不是具体取值（“{source}”）",
 }
+MISSTATED_DATASET = {
+    "en": "the passage giving {number} does not speak of {dataset} (“{source}”)",
+    "zh": "给出 {number} 的段落没有提到 {dataset}（“{source}”）",
+}
 NOTE_SECTION = "your note"
 
 
@@ -547,13 +551,14 @@ class Asker:
             reply.reason = "misread"
             reply.facts = [(MISREAD_FACT if m.better else MISREAD_UNNAMED)[language].format(**vars(m))
                            for m in misread]
-        elif misstated := (misstated_numbers(text, question, sources)
+        elif misstated := (misstated_numbers(text, question, sources, [p.title for p in passages])
                            or borrowed_numbers(text, question, [(p.title, p.chunk.text) for p in passages],
                                                self._papers_named(question))
                            or bounds_given_as_values(text, question, sources)):
             reply.reason = "misstated"
             reply.facts = [(MISSTATED_COUNT if m.counted else MISSTATED_SETTING if m.setting
                             else MISSTATED_OWNER if m.owner else MISSTATED_BOUND if m.bound
+                            else MISSTATED_DATASET if m.dataset
                             else MISSTATED_CHANGE)[language].format(**vars(m))
                            for m in misstated]
         elif not reply.citations:  # the small embedded model often cites nothing

@@ -331,6 +331,20 @@ def test_a_reply_giving_a_bound_as_the_value_is_refused_naming_the_bound(service
     assert answer.answer.startswith("模型的回复把段落里的数字当成了别的量：段落里的 1 只是一个界限（“l > 1”），不是具体取值")
 
 
+SELECTOR_F1 = ("To evaluate the Selector we collected a dataset of 200 query-paper pairs. The results show that our "
+               "Selector achieves an F1 score of 85%, outperforming GPT-4o by 5%.")
+
+
+def test_a_number_from_a_passage_not_about_the_dataset_asked_is_refused_naming_it(services: Services) -> None:
+    # u16-25 (unanswerable): the Selector's F1 on its own benchmark, given for RealScholarQuery.
+    llm = RecordingLLM(["The Selector reaches an F1 score of 85% on RealScholarQuery [1]."])
+    asker = asker_with(services, llm)
+    add_paper(services, "2501.10120", "PaSa: An LLM Agent for Comprehensive Academic Paper Search", [SELECTOR_F1])
+    answer = asker.ask("What F1 score does the Selector achieve on RealScholarQuery?")
+    assert answer.refused and not answer.citations
+    assert "the passage giving 85% does not speak of RealScholarQuery (“The results show that our Selector" in answer.answer
+
+
 def test_a_chinese_reply_counting_the_wrong_thing_is_refused_in_chinese(services: Services) -> None:
     question = "PaSa 所基于的 Qwen2.5-7B 在预训练时用了多少 token 的数据？"
     llm = RecordingLLM(["How many tokens of data did Qwen2.5-7B, which PaSa is based on, use in pretraining?",

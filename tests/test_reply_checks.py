@@ -11,6 +11,7 @@ from agent.reply_checks import (
     abbreviations,
     borrowed_numbers,
     bounds_given_as_values,
+    datasets_asked,
     gives_no_number,
     misread_cells,
     misstated_numbers,
@@ -529,7 +530,8 @@ def test_a_count_of_one_thing_given_as_a_count_of_another_is_named() -> None:
     assert misstated_numbers("The Crawler learns from 12,989 training data [1].", "How much data does the Crawler "
                              "imitate?", [PASA_DATA]) == []
     # unseen6 (unanswerable: XFUN's token count is never given): forms counted as tokens.
-    forms = "Each language includes 199 forms, where the training set includes 149 forms."
+    forms = ("XFUN extends FUNSD to 7 other languages. Each language includes 199 forms, where the training set "
+             "includes 149 forms.")
     (found,) = misstated_numbers("XFUN 的日语子集一共包含 199 个单词（token）[1]。", "XFUN 数据集的日语子集一共包含多少个单词"
                                  "（token）？", [forms])
     assert (found.number, found.counted) == ("199", "token")
@@ -618,6 +620,28 @@ def test_a_reply_that_copies_its_passage_is_never_misstated(before: list[str], a
     assert misstated_numbers(f"{sentence} [1]", "What is its value?", [sentence]) == []
 
 
+@pytest.mark.parametrize(("question", "asked"), [
+    ("What F1 does the PaSa-7b Selector reach on the RealScholarQuery benchmark?", ["RealScholarQuery"]),
+    ("在 XFUN 中文子集上 SER 的 F1 是多少？", ["XFUN"]),
+    ("XYLayoutLM 在 FUNSD 数据集上的 F1 是多少？", ["FUNSD"]),
+    ("How does PaSa do on the AutoScholarQuery test set?", ["AutoScholarQuery"]),
+    ("What does PaSa reach on PaSa-7b?", []),  # a paper's own name, or its model's, is no dataset
+    ("How fast is it on GPU? And on SER?", []),  # too short to tell from an abbreviation
+    ("在 PaSa 的消融实验中召回率下降了多少？", []),
+])
+def test_which_datasets_a_question_asks_about(question: str, asked: list[str]) -> None:
+    assert datasets_asked(question, ["PaSa: An LLM Agent for Comprehensive Academic Paper Search"]) == asked
+
+
+def test_a_number_only_a_passage_on_another_evaluation_states_is_misstated() -> None:
+    passage = "We collected 200 query-paper pairs. Our Selector achieves an F1 score of 85%."
+    question = "What F1 does the Selector reach on RealScholarQuery?"
+    (found,) = misstated_numbers("It reaches 85% [1].", question, [passage])
+    assert found.dataset == "RealScholarQuery" and "F1 score of 85%" in found.source
+    # A passage stating it that names the dataset asked clears it, whatever the other passages say.
+    assert misstated_numbers("It reaches 85% [1].", question, [passage, f"On RealScholarQuery: {passage}"]) == []
+
+
 XY_BASELINE = ("Besides, our XY- LayoutLM achieves a 0.6779 F1 score in RE task, which is an obvious improvement "
                "beyond the baseline LayoutXLM (0.6432). Similar conclusions are drawn on the FUNSD")
 
@@ -649,7 +673,7 @@ def test_a_number_given_to_its_owner_or_in_a_comparison_is_no_misstatement(quest
 @given(st.sampled_from(["LayoutXLM", "GPT-4o", "BERT", "ResNet-50"]),
        st.decimals(min_value=0, max_value=99, places=4))
 def test_a_reply_that_names_the_owner_is_never_misstated(owner: str, number: object) -> None:
-    passage = f"Our XYLayoutLM clearly improves beyond the baseline {owner} ({number}) on this task."
+    passage = f"Our XYLayoutLM clearly improves beyond the baseline {owner} ({number}) on FUNSD."
     reply = f"XYLayoutLM gets the score that {owner} got, {number} [1]."
     assert misstated_numbers(reply, "Which F1 does XYLayoutLM get on FUNSD?", [passage]) == []
 
