@@ -131,6 +131,17 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
         if (not re.search(rf"(?<![\w.]){re.escape(equation)}(?![\w.]*\d)", written)
                 and not _set_by(question, match.group(1), match.group(2)) and match.group() not in out):
             out.append(match.group())
+    # The same in words: "g_c 的具体数值是 1/8" (u19-20), "膨胀率 l 设为 5" (u19-30), where the
+    # paper gives g_c only as an integral and l only as "l > 1". Words are looser than "=", so a
+    # passage holding the symbol and the value anywhere (a table of "reward coefficient α" with
+    # a row "0.5: …") holds the statement.
+    for match in STATED_VALUE.finditer(answer):  # not across a citation mark: the refusal quotes it
+        symbol, said = match.groups()
+        equation = re.sub(r"[_{}]", "", symbol) + "=" + said
+        if (not re.search(rf"(?<![\w.]){re.escape(equation)}(?![\w.]*\d)", written)
+                and not _set_by(question, symbol, said) and not any(_holds_both(s, symbol, said) for s in sources)
+                and match.group() not in out):
+            out.append(match.group())
     return out
 
 
@@ -150,6 +161,25 @@ def _set_by(question: str, symbol: str, value: str) -> bool:
 # An equation giving a symbol a number: "g_c = 2", "ν = 1", "C = 1/8", "θ = 10".
 _SYMBOL, _VALUE = r"[A-Za-z\u0370-\u03ff][\w′'{}]{0,5}", r"-?\d+(?:\.\d+)?(?:/\d+)?"
 EQUATION = re.compile(rf"(?<![\w.])({_SYMBOL})\s*=\s*({_VALUE})(?![\d.]*\d)")
+
+# A reply stating a symbol's value in words: "g_c 的具体数值是 1/8", "l 设为 5", "α was 0.5". The
+# symbol is one letter, subscripted or not, so "the rate is 5" states nothing here.
+_LETTER_SYMBOL = r"(?:[A-Za-z](?:_\{?[A-Za-z0-9]{1,3}\}?)?|[\u0370-\u03ff][A-Za-z0-9′]{0,2})"
+STATED_VALUE = re.compile(
+    rf"(?<![A-Za-z0-9_.\\-])({_LETTER_SYMBOL})\s*(?:的\s*)?(?:具体)?(?:数值|取值|值)?\s*"
+    rf"(?:是|为|设为|设成了?|等于|取为?|取值为|is(?:\s+set\s+to)?|was(?:\s+set\s+to)?|equals)\s*"
+    rf"({_VALUE})(?![\d.]*\d|[A-Za-z])")
+EQUATION_LABEL = re.compile(r"\(\d+\)")  # "(5)": an equation's number, not a value
+
+
+def _holds_both(source: str, symbol: str, value: str) -> bool:
+    """True when `source` states the symbol (as a word, its subscript marks aside, or a Greek
+    letter's name) and the number, anywhere."""
+    text = EQUATION_LABEL.sub(" ", source)
+    bare = re.sub(r"[_{}]", "", symbol)
+    names = [re.escape(bare), *([GREEK_NAMES[bare]] if bare in GREEK_NAMES else [])]
+    has_symbol = re.search(rf"(?<![A-Za-z0-9\\])(?:{'|'.join(names)})(?![A-Za-z0-9])", re.sub(r"[_{}]", "", text))
+    return bool(has_symbol) and re.search(rf"(?<![\w.]){re.escape(value)}(?![\w]|\.\d)", text) is not None
 
 
 def _symbol(match: re.Match[str]) -> str:
@@ -585,19 +615,36 @@ def _given_to_another(reply: str, start: int, end: int, question: str,
     names other systems' numbers rightly, so it is left alone."""
     owners = {_owner(t, s, e) for t, s, e in held}
     owner = owners.pop() if len(owners) == 1 else None
-    if owner is None or mentions(question, owner) or ABOUT_CHANGE.search(question):
+    if owner is None:
         return None
     first, last = _enclosing(reply, start, end, REPLY_SENTENCE_END)
     sentence = reply[first:last]
-    if mentions(sentence, owner) or ABOUT_CHANGE.search(sentence):
-        return None
     # The number is the next one after a name of the question: "XYLayoutLM achieves a 0.6432",
     # not "XYLayoutLM reaches 0.6779 while the baseline has 0.6432".
     before = reply[first:start]
-    named = [m.end() for name in _names(question) for m in _as_word(name).finditer(before)]
-    if not named or any(t[0].isdigit() for t in FACT_TOKEN.findall(before[max(named):])):
+    named = [(m.end(), name) for name in _names(question) for m in _as_word(name).finditer(before)]
+    if not named:
+        return None
+    after_name, name = max(named)
+    between = before[after_name:]
+    if mentions(name, owner) or any(t[0].isdigit() for t in FACT_TOKEN.findall(between)):
+        return None
+    compared = (mentions(question, owner) or ABOUT_CHANGE.search(question)
+                or mentions(sentence, owner) or ABOUT_CHANGE.search(sentence))
+    # A comparison names other systems' numbers rightly, so there the number must follow the
+    # name with nothing between them that speaks of another system: u19-11's "XYLayoutLM
+    # achieves an average F1 score of 0.6432 …, an improvement over the baseline LayoutXLM
+    # (0.6432)", not "XYLayoutLM improves on the baseline's 0.6432".
+    if compared and (OTHER_SYSTEM.search(between) or mentions(between, owner)):
         return None
     return owner
+
+
+# Words between a system's name and a number that make the number another system's.
+OTHER_SYSTEM = re.compile(
+    rf"{CHANGE_WORDS.pattern}|baseline|previous|prior|original|other|whereas|while|compared|than|"
+    r"基线|基准|原|之前|而",
+    re.IGNORECASE)
 
 
 # A fraction, "C = 1/8": one number, not "1" and "8" (single digits, which no check reads).

@@ -365,6 +365,27 @@ def test_a_reply_that_gives_no_number_where_one_is_asked_is_no_answer(question: 
     assert gives_no_number(question, reply) is refused
 
 
+XY_DCPE_RATES = ("(F *_lk)(p) = sum F(s)k(t) (5)\n\nwhere F, k are the input feature map and filter. By stacking "
+                 "dilated convolutions with different dilation rates l > 1, the DCPE module attends further.")
+BETHE_GC = "The system exhibits a quantum critical point at g = gc. For g > gc the system is disordered."
+REWARD_TABLE = ("Table 9: Ablation of the reward coefficient α on AutoScholarQuery test set.\n"
+                "0.5: Crawler Recall 0.7227; Crawler Actions 175.9")
+
+
+@pytest.mark.parametrize(("reply", "unsupported"), [
+    ("扩张卷积的膨胀率 l 设为 5 [2]。", ["l 设为 5"]),  # u19-30: the paper says only l > 1; "(5)" labels an equation
+    ("临界耦合 g_c 的具体数值是 1/8 [4]。", ["g_c 的具体数值是 1/8"]),  # u19-20: 1/8 is C's, in another passage
+    ("The critical coupling g_c is 2 [1].", ["g_c is 2"]),
+    ("The smallest reward coefficient α was 0.5 [1].", []),  # a table of α with a row 0.5 holds it
+    ("C is 1/8 [1].", []),  # written "C = 1/8"
+    ("The batch size is 5 [1].", []),  # no one-letter symbol: not a statement of this kind
+    ("The rates satisfy l > 1 [1].", []),
+])
+def test_a_symbols_value_stated_in_words_must_be_one_a_passage_holds(reply: str, unsupported: list[str]) -> None:
+    sources = [XY_DCPE_RATES, BETHE_GC, REWARD_TABLE, BETHE_FIT]
+    assert unsupported_facts(reply, "What value is it?", sources) == unsupported
+
+
 @pytest.mark.parametrize(("question", "reply", "unnamed"), [
     # u8-29's reply, in full: a number ("one"), but of the critical dimensions, not of g_c.
     ("What numerical value of the critical coupling g_c do the Bethe lattice authors report for d = 2?",
@@ -656,6 +677,19 @@ def test_a_number_the_passage_gives_to_another_name_is_named(reply: str) -> None
     question = "What F1 score does XYLayoutLM achieve on the relation extraction task on the FUNSD dataset?"
     (found,) = misstated_numbers(reply, question, [XY_BASELINE])
     assert (found.number, found.owner) == ("0.6432", "LayoutXLM") and "baseline LayoutXLM (0.6432)" in found.source
+
+
+def test_in_a_comparison_the_owners_number_given_to_the_name_asked_is_named() -> None:
+    # unseen19's blind run (u19-11, answerable: 0.6779): the baseline's number given to XYLayoutLM
+    # and to the baseline alike, in a question that asks for the comparison.
+    question = "What RE average F1 does XYLayoutLM reach on FUNSD, compared with LayoutXLM?"
+    reply = ("XYLayoutLM achieves an average F1 score of 0.6432 on FUNSD relation extraction, which is an "
+             "improvement over the baseline LayoutXLM (0.6432) [1].")
+    (found,) = misstated_numbers(reply, question, [XY_BASELINE])
+    assert (found.number, found.owner) == ("0.6432", "LayoutXLM")
+    right = "XYLayoutLM reaches 0.6779, an improvement over the baseline LayoutXLM (0.6432) [1]."
+    assert misstated_numbers(right, question, [XY_BASELINE]) == []
+    assert misstated_numbers("XYLayoutLM improves on the baseline's 0.6432 [1].", question, [XY_BASELINE]) == []
 
 
 @pytest.mark.parametrize(("question", "reply"), [
