@@ -49,7 +49,7 @@ from agent.reply_checks import (
 from kb import papers
 from kb.notes import note_title
 from kb.retrieval import Hit, Retriever, Scope, render_english
-from kb.terms import STOPWORDS, has_cjk, root, terms, tokenize
+from kb.terms import STOPWORDS, has_cjk, terms, tokenize
 from kb.types import Passage, pages_label
 
 log = logging.getLogger(__name__)
@@ -470,14 +470,16 @@ class Asker:
         ceiling = self.retriever.lexical.rarest_idf()
         kept = []
         for hit in hits:
-            # A word counts as held in any of its forms: "fitted" where the passage says "C is a
-            # fitting parameter" (u18-19's answering passage was 0.40 without it).
-            held = {root(t) for t in terms(_headed(hit.passage))}
+            # A word counts in the form the question writes it. Counting "fitted" as held by "a
+            # fitting parameter" (word roots) kept u18-19's answering passage and two more
+            # answerable ones, but widened seven unanswerable questions' evidence, and the model
+            # then answered two of them (u3-27, u15-28) from other papers' passages.
+            tokens = set(terms(_headed(hit.passage)))
             coverage = 0.0
             for words in term_sets:
                 total = sum(idf[t] or ceiling for t in words)
                 if total:
-                    coverage = max(coverage, sum(idf[t] for t in words if root(t) in held) / total)
+                    coverage = max(coverage, sum(idf[t] for t in words if t in tokens) / total)
             if coverage >= MIN_COVERAGE or (hit.dense or 0.0) >= MIN_DENSE:
                 kept.append(hit)
         return kept

@@ -35,23 +35,6 @@ def _stem(word: str) -> str:
     return word
 
 
-DOUBLED_END = re.compile(r"([b-df-hj-np-tv-z])\1$")
-
-
-def root(term: str) -> str:
-    """A term with "-ing", "-ed" and a final "e" cut and a doubled final consonant undoubled:
-    "fitted", "fitting" and "fit" share "fit". Only for judging whether a passage holds a word;
-    BM25 keeps the plain terms, since a stemmer there moved every set's recall."""
-    if not (term.isascii() and term.isalpha()):
-        return term
-    # What is left must still be a word: "string" → "str", but "embed" stays ("emb" is not).
-    for suffix, left in (("ing", 3), ("ed", 4), ("e", 4)):
-        if term.endswith(suffix) and len(term) - len(suffix) >= left:
-            term = term[:-len(suffix)]
-            break
-    return DOUBLED_END.sub(r"\1", term) if len(term) > 3 else term
-
-
 def tokenize(text: str) -> list[str]:
     """BM25 tokens: the `terms` plus each pair of neighbouring Latin terms as one phrase token
     ("upper_critical", "critical_dimension"), so a passage holding the question's phrase

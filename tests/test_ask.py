@@ -575,18 +575,6 @@ def test_a_compound_the_papers_write_apart_counts_by_its_parts(services: Service
     assert asker.evidence(question, hits) == []
 
 
-def test_a_word_counts_as_held_in_another_form(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    # u18-19 asked for the "fitted" coefficient of a passage saying "C is a fitting parameter":
-    # counted as absent, the word kept the answering passage under the coverage the evidence needs.
-    asker = asker_with(services, NoLLM())
-    add_paper(services, "2402.00002", "Logs", ["Jobs queued; rows expanded."])  # both forms are known words
-    question = "Crawler: queued or expanded?"
-    hits = asker.retrieve(question)
-    assert CRAWLER in [h.passage.chunk.text for h in asker.evidence(question, hits)]
-    monkeypatch.setattr("agent.ask.root", lambda term: term)  # as before: only the same form counts
-    assert CRAWLER not in [h.passage.chunk.text for h in asker.evidence(question, hits)]
-
-
 # -- the command line ----------------------------------------------------------------------------------
 
 

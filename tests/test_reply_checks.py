@@ -22,7 +22,7 @@ from agent.reply_checks import (
     unnamed_symbols,
     unsupported_facts,
 )
-from kb.terms import root, terms
+from kb.terms import terms
 
 
 @pytest.mark.parametrize(("reply", "facts"), [
@@ -401,14 +401,6 @@ def test_a_symbols_value_stated_in_words_must_be_one_a_passage_holds(reply: str,
 ])
 def test_a_reply_must_name_the_symbol_whose_value_is_asked(question: str, reply: str, unnamed: list[str]) -> None:
     assert unnamed_symbols(question, reply) == unnamed
-
-
-@pytest.mark.parametrize("forms", [
-    ("fitted", "fitting", "fit"), ("extrapolated", "extrapolating", "extrapolate"),
-    ("embedded", "embedding", "embed"), ("queued", "queue"), ("trained", "training", "train"),
-])
-def test_a_words_forms_share_one_root(forms: tuple[str, ...]) -> None:
-    assert len({root(form) for form in forms}) == 1
 
 
 XY_DILATION = ("By repeatedly stacking dilated convolutions with different dilation rates l > 1, the DCPE "
