@@ -96,6 +96,7 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
     joined = re.sub(r"-\s*\n\s*", "", held)
     words = {t.lower().replace("-", "") for t in FACT_TOKEN.findall(joined) if not t[0].isdigit()}
     numbers = {n: _is_share(t) for t in FACT_TOKEN.findall(held) if t[0].isdigit() and (n := _number(t)) is not None}
+    numbers.update({value: True for _, value in _fractions(held)})  # "C = 1/8" holds 0.125
     # 95 % is held as 0.95 and 0.95 as 95 %; but a whole number is not a share of anything:
     # "100 个预训练模型" is not held by a list's "1." (a reply LayoutParser's passage let through).
     as_shares = {form for n, share in numbers.items() if share for form in _forms(n)}
@@ -122,6 +123,11 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
                 continue
             if token not in out:
                 out.append(token)
+    # "1/8" is one number, not the digits 1 and 8, which the test above passes: u18-20's "C 通常
+    # 取值为 1/8", where no passage given states it.
+    for match, value in _fractions(reply):
+        if not is_held(match.group(), value) and match.group() not in out and not set(match.groups()) & set(out):
+            out.append(match.group())
     # "g_c = 2": a one-digit value escapes the number test above, but an equation the reply
     # states must be one a passage (or the question) states, written alike (u9-29's "g_c = 2
     # for d = 2", where the paper gives g_c only as an integral).
@@ -179,7 +185,11 @@ def _holds_both(source: str, symbol: str, value: str) -> bool:
     bare = re.sub(r"[_{}]", "", symbol)
     names = [re.escape(bare), *([GREEK_NAMES[bare]] if bare in GREEK_NAMES else [])]
     has_symbol = re.search(rf"(?<![A-Za-z0-9\\])(?:{'|'.join(names)})(?![A-Za-z0-9])", re.sub(r"[_{}]", "", text))
-    return bool(has_symbol) and re.search(rf"(?<![\w.]){re.escape(value)}(?![\w]|\.\d)", text) is not None
+    numerator, _, denominator = value.partition("/")
+    if denominator and not float(denominator):
+        return False
+    stated = _exact(float(numerator) / float(denominator)) if denominator else _exact(float(numerator))
+    return bool(has_symbol) and stated in {v for _, v in [*_standalone(text), *_fractions(text)]}  # 1/8 or 0.1250
 
 
 def _symbol(match: re.Match[str]) -> str:

@@ -386,6 +386,17 @@ def test_a_symbols_value_stated_in_words_must_be_one_a_passage_holds(reply: str,
     assert unsupported_facts(reply, "What value is it?", sources) == unsupported
 
 
+@pytest.mark.parametrize(("reply", "unsupported"), [
+    ("C is 0.125 [1].", []),  # the "C = 1/8" of BETHE_FIT
+    ("It is 1/8 [1].", []),
+    ("Half of them, 1/2 [1].", ["1/2"]),
+])
+def test_a_fraction_is_one_number_a_passage_must_hold(reply: str, unsupported: list[str]) -> None:
+    assert unsupported_facts(reply, "What is C?", [BETHE_FIT]) == unsupported
+    # u18-20: the self-energy passage the model was given states no 1/8.
+    assert unsupported_facts("其中 C 是一个常数，通常取值为 1/8 [4]。", "Σ(p)?", ["≈ 4t CN 3¯q3 = p2 ln(Λ/p)"]) == ["1/8"]
+
+
 @pytest.mark.parametrize(("question", "reply", "unnamed"), [
     # u8-29's reply, in full: a number ("one"), but of the critical dimensions, not of g_c.
     ("What numerical value of the critical coupling g_c do the Bethe lattice authors report for d = 2?",
