@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 
 from agent.reply_checks import (
     CITATION,
+    Misstated,
     borrowed_numbers,
     bounds_given_as_values,
     cited_numbers,
@@ -146,6 +147,10 @@ MISSTATED_DATASET = {
     "en": "the passage giving {number} does not speak of {dataset} (“{source}”)",
     "zh": "给出 {number} 的段落没有提到 {dataset}（“{source}”）",
 }
+# Which of a Misstated's fields says what the passage's number is, and how that is told; a
+# number with none of them set is a change the passage reports.
+MISSTATED_AS = (("counted", MISSTATED_COUNT), ("setting", MISSTATED_SETTING), ("owner", MISSTATED_OWNER),
+                ("bound", MISSTATED_BOUND), ("dataset", MISSTATED_DATASET))
 NOTE_SECTION = "your note"
 
 
@@ -558,11 +563,7 @@ class Asker:
                                                self._papers_named(question))
                            or bounds_given_as_values(text, question, sources)):
             reply.reason = "misstated"
-            reply.facts = [(MISSTATED_COUNT if m.counted else MISSTATED_SETTING if m.setting
-                            else MISSTATED_OWNER if m.owner else MISSTATED_BOUND if m.bound
-                            else MISSTATED_DATASET if m.dataset
-                            else MISSTATED_CHANGE)[language].format(**vars(m))
-                           for m in misstated]
+            reply.facts = [_misstated_template(m)[language].format(**vars(m)) for m in misstated]
         elif not reply.citations:  # the small embedded model often cites nothing
             reply.attributed = attribute(text, passages, self.retriever.glossary)
             if not cited_numbers(reply.attributed):
@@ -737,6 +738,10 @@ def _headed(passage: Passage) -> str:
     its section, since "How does PaSa's Crawler work?" names the paper and its passages rarely
     repeat the name."""
     return f"{passage.title} {passage.chunk.section} {passage.chunk.text}"
+
+
+def _misstated_template(misstated: Misstated) -> dict[str, str]:
+    return next((template for field, template in MISSTATED_AS if getattr(misstated, field)), MISSTATED_CHANGE)
 
 
 def _shorten(text: str, limit: int) -> str:

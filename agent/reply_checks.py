@@ -133,8 +133,7 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
     # for d = 2", where the paper gives g_c only as an integral).
     written = _equations_text(held)
     for match in EQUATION.finditer(CITATION.sub(" ", answer)):
-        equation = _equation(match)
-        if (not re.search(rf"(?<![\w.]){re.escape(equation)}(?![\w.]*\d)", written)
+        if (not _writes(written, _equation(match))
                 and not _set_by(question, match.group(1), match.group(2)) and match.group() not in out):
             out.append(match.group())
     # The same in words: "g_c 的具体数值是 1/8" (u19-20), "膨胀率 l 设为 5" (u19-30), where the
@@ -143,8 +142,7 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
     # a row "0.5: …") holds the statement.
     for match in STATED_VALUE.finditer(answer):  # not across a citation mark: the refusal quotes it
         symbol, said = match.groups()
-        equation = re.sub(r"[_{}]", "", symbol) + "=" + said
-        if (not re.search(rf"(?<![\w.]){re.escape(equation)}(?![\w.]*\d)", written)
+        if (not _writes(written, re.sub(r"[_{}]", "", symbol) + "=" + said)
                 and not _set_by(question, symbol, said) and not any(_holds_both(s, symbol, said) for s in sources)
                 and match.group() not in out):
             out.append(match.group())
@@ -178,6 +176,19 @@ STATED_VALUE = re.compile(
 EQUATION_LABEL = re.compile(r"\(\d+\)")  # "(5)": an equation's number, not a value
 
 
+def _writes(written: str, equation: str) -> bool:
+    """True when `written` (an `_equations_text`) holds `equation` ("gc=2"), not "gc=2.5"."""
+    return re.search(rf"(?<![\w.]){re.escape(equation)}(?![\w.]*\d)", written) is not None
+
+
+def _value_of(token: str) -> float | None:
+    """A stated number's value: "0.5" → 0.5, "1/8" → 0.125; None for a fraction over zero."""
+    numerator, _, denominator = token.partition("/")
+    if denominator and not float(denominator):
+        return None
+    return _exact(float(numerator) / float(denominator) if denominator else float(numerator))
+
+
 def _holds_both(source: str, symbol: str, value: str) -> bool:
     """True when `source` states the symbol (as a word, its subscript marks aside, or a Greek
     letter's name) and the number, anywhere."""
@@ -185,11 +196,9 @@ def _holds_both(source: str, symbol: str, value: str) -> bool:
     bare = re.sub(r"[_{}]", "", symbol)
     names = [re.escape(bare), *([GREEK_NAMES[bare]] if bare in GREEK_NAMES else [])]
     has_symbol = re.search(rf"(?<![A-Za-z0-9\\])(?:{'|'.join(names)})(?![A-Za-z0-9])", re.sub(r"[_{}]", "", text))
-    numerator, _, denominator = value.partition("/")
-    if denominator and not float(denominator):
-        return False
-    stated = _exact(float(numerator) / float(denominator)) if denominator else _exact(float(numerator))
-    return bool(has_symbol) and stated in {v for _, v in [*_standalone(text), *_fractions(text)]}  # 1/8 or 0.1250
+    stated = _value_of(value)
+    return (bool(has_symbol) and stated is not None
+            and stated in {v for _, v in [*_standalone(text), *_fractions(text)]})  # 1/8 or 0.1250
 
 
 def _symbol(match: re.Match[str]) -> str:
@@ -663,8 +672,8 @@ FRACTION = re.compile(r"(?<![\w/.])(\d+)\s*/\s*(\d+)(?![\w/]|\.\d)")
 
 def _fractions(text: str) -> Iterator[tuple[re.Match[str], float]]:
     for match in FRACTION.finditer(text):
-        if int(match.group(2)):
-            yield match, _exact(int(match.group(1)) / int(match.group(2)))
+        if (value := _value_of(match.group())) is not None:
+            yield match, value
 
 
 def _occurrences(prose: str, value: float) -> list[tuple[int, int]]:
@@ -749,9 +758,9 @@ def datasets_asked(question: str, papers: Sequence[str] = ()) -> list[str]:
     """The datasets `question` asks about, by name; `papers`' names (what their titles open
     with) are not datasets."""
     names = [name for found in DATASET_ASKED.findall(question) for name in found if len(name) > 3]
-    own = tuple(name.lower() for title in papers if (name := paper_name(title)))
-    return [name for name in dict.fromkeys(names)
-            if name.lower() not in own and not name.lower().startswith(tuple(f"{n}-" for n in own))]  # "PaSa-7b"
+    own = [name.lower() for title in papers if (name := paper_name(title))]
+    models = tuple(f"{name}-" for name in own)  # "PaSa-7b"
+    return [name for name in dict.fromkeys(names) if name.lower() not in own and not name.lower().startswith(models)]
 
 
 def _squashed(text: str) -> str:
@@ -786,7 +795,7 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
     asked_settings: dict[str, set[float]] = {}
     for symbol, value, _ in _settings(question):
         asked_settings.setdefault(symbol, set()).add(value)
-    datasets = [_squashed(name) for name in datasets_asked(question, papers)]
+    datasets = datasets_asked(question, papers)
     out: list[Misstated] = []
     for match, stated in _new_numbers(reply, question):
         token = match.group()
@@ -807,8 +816,8 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
         # number's chunk names the dataset its question asks about.
         holders = [_squashed(source) for source, text in zip(sources, prose, strict=True)
                    if _occurrences(text, stated)]
-        if datasets and not any(name in holder for name in datasets for holder in holders):
-            out.append(Misstated(token, _around(text, start, end), dataset=datasets_asked(question, papers)[0]))
+        if datasets and not any(_squashed(name) in holder for name in datasets for holder in holders):
+            out.append(Misstated(token, _around(text, start, end), dataset=datasets[0]))
             continue
         # u10-07 (unanswerable): asked for d = 1, the model gave the d = 2 fit "0.1250", a
         # figure tick beside "C = 1/8, the standard result for a d = 2 system".
