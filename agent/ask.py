@@ -558,7 +558,8 @@ class Asker:
             reply.reason = "misread"
             reply.facts = [(MISREAD_FACT if m.better else MISREAD_UNNAMED)[language].format(**vars(m))
                            for m in misread]
-        elif misstated := (misstated_numbers(text, question, sources, [p.title for p in passages])
+        elif misstated := (misstated_numbers(text, question, sources, [p.title for p in passages],
+                                             self.retriever.glossary)
                            or borrowed_numbers(text, question, [(p.title, p.chunk.text) for p in passages],
                                                self._papers_named(question))
                            or bounds_given_as_values(text, question, sources)):

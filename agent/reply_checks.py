@@ -15,8 +15,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from kb.retrieval import render_english, unrendered
 from kb.tables import TABLE_ROW
-from kb.terms import STOPWORDS, terms
+from kb.terms import STOPWORDS, stem, terms
 
 CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，;]\s*\d{1,3})*)\]")
 SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
@@ -723,6 +724,50 @@ def _new_numbers(reply: str, question: str) -> Iterator[tuple[re.Match[str], flo
             yield match, stated
 
 
+# What a question counts: "how many candidate papers did …", "多少篇相关论文".
+ASKS_COUNT = re.compile(r"\bhow\s+many\s+((?:[A-Za-z][\w-]*\s+){0,2}[A-Za-z][\w-]*)"
+                        r"|多少\s*[个条篇张次块名位项台种份]?\s*([\u4e00-\u9fff]{1,6})", re.IGNORECASE)
+
+
+def _nouns(text: str) -> list[str]:
+    """`text`'s Latin words, lowercased, plurals folded, stopwords kept: "paper" is a thing counted."""
+    return [stem(word) for word in re.findall(r"[a-z]+", text.lower())]
+
+
+def asked_count(question: str) -> str | None:
+    """What `question` asks the number of, in its words: "relevant papers" of "how many
+    relevant papers were annotated", "相关论文" of "多少篇相关论文"."""
+    asks = ASKS_COUNT.search(question)
+    if not asks:
+        return None
+    if asks.group(2):
+        return asks.group(2)
+    words = asks.group(1).split()
+    while len(words) > 1 and words[-1].lower() in STOPWORDS and stem(words[-1].lower()) != "paper":
+        words.pop()  # "were", "did": the question's verb
+    return " ".join(words)
+
+
+def _counted_instead(text: str, end: int, question: str, glossary: Mapping[str, str]) -> bool:
+    """Whether the passage's number ending at `end` counts the kind of thing the question
+    counts, qualified by a word the question does not say: "review 76 candidate papers" for
+    "多少篇相关论文" (u19-15, whose reply was the bare "76"). A Chinese question is read through
+    the glossary; one whose counted words it does not know ("候选论文") is not judged."""
+    asked = asked_count(question)
+    counted = COUNTED.match(text[end:])
+    if not asked or not counted or set(unrendered(asked, glossary)) - FUNCTION_CHARS:
+        return False
+    # Search leaves "paper" out as a stopword; here it is a thing counted.
+    kind = {w for w in _nouns(render_english(asked, glossary)) if w not in STOPWORDS or w == "paper"}
+    said = set(_nouns(render_english(question, glossary)))
+    before: list[str] = []
+    for word in _nouns(counted.group(1)):
+        if word in kind:  # the thing counted ("papers"): a word before it qualifies it
+            return any(w not in said and w not in STOPWORDS for w in before)
+        before.append(word)
+    return False
+
+
 def _counted(after: str, asked: set[str]) -> tuple[str, set[str]] | None:
     """What the number before `after` counts, as far as the question asks about it: the words
     after it while each is a term of the question, and their terms. "12,989 training steps were
@@ -768,7 +813,7 @@ def _squashed(text: str) -> str:
 
 
 def misstated_numbers(answer: str, question: str, sources: Sequence[str],
-                      papers: Sequence[str] = ()) -> list[Misstated]:
+                      papers: Sequence[str] = (), glossary: Mapping[str, str] | None = None) -> list[Misstated]:
     """Numbers in `answer` that the passages state only in their prose, and only as something
     else than the reply takes them for:
     - a change given as the value asked: "its SER F1 is 1.5%" over "after Augmented XY Cut, the
@@ -784,7 +829,11 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
     - a number of another evaluation: the question asks about a dataset by name and no passage
       stating the number names any dataset asked — u16-25's Selector "F1 score of 85%" for
       RealScholarQuery, from a passage about a 200-pair Selector benchmark. `papers`: titles
-      of the papers given, whose names are no datasets.
+      of the papers given, whose names are no datasets;
+    - a count of a narrower thing: a reply not saying what it counts, "76" for "how many
+      relevant papers per query", when every passage stating it counts the same kind of thing
+      with a word the question does not say ("review 76 candidate papers"). `glossary`: how a
+      Chinese question's words read in English.
     Numbers the question states, years, and (but for another's number) numbers any table cell
     holds (`misread_cells` judges those) are left alone."""
     tables = [table_cells(text) for text in sources]
@@ -839,6 +888,9 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
         counted = _counted(reply[match.end():], asked)
         if counted and not any(counted[1] <= set(terms(_clause(t, s, e))) for t, s, e in held):
             out.append(Misstated(token, _around(text, start, end), counted[0]))
+        elif not counted and (asked_thing := asked_count(question)) \
+                and all(_counted_instead(t, e, question, glossary or {}) for t, s, e in held):
+            out.append(Misstated(token, _around(text, start, end), asked_thing))
     return out
 
 

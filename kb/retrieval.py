@@ -76,14 +76,29 @@ def render_english(question: str, glossary: Mapping[str, str]) -> str:
     """
     if not has_cjk(question):
         return question
+    found, _ = _glossary_terms(question, glossary)
+    latin = re.findall(r"[A-Za-z0-9][A-Za-z0-9.\-+]*", question)
+    return " ".join([*latin, *found]).strip()
+
+
+def unrendered(text: str, glossary: Mapping[str, str]) -> str:
+    """The Chinese of `text` no glossary term covers: what `render_english` leaves out."""
+    _, rest = _glossary_terms(text, glossary)
+    return "".join(CJK_CHAR.findall(rest))
+
+
+CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _glossary_terms(text: str, glossary: Mapping[str, str]) -> tuple[list[str], str]:
+    """The English of every glossary term in `text` (longest match first), and what is left."""
     found: list[str] = []
-    rest = question
+    rest = text
     for zh in sorted(glossary, key=len, reverse=True):
         if zh in rest:
             found.append(glossary[zh])
             rest = rest.replace(zh, " ")
-    latin = re.findall(r"[A-Za-z0-9][A-Za-z0-9.\-+]*", question)
-    return " ".join([*latin, *found]).strip()
+    return found, rest
 
 
 # -- scope ---------------------------------------------------------------------------------------

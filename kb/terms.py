@@ -25,7 +25,7 @@ def has_cjk(text: str) -> bool:
     return bool(CJK_RUN.search(text))
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     # A deliberately tiny plural stripper: "models"→"model", "queries"→"query". Enough for
     # BM25 to match singular and plural without a stemming dependency.
     if len(word) > 4 and word.endswith("ies"):
@@ -53,9 +53,9 @@ def terms(text: str, parts: bool = True) -> list[str]:
     for word in LATIN_WORD.findall(lowered):
         if word in STOPWORDS or (len(word) == 1 and not word.isdigit() and not GREEK.match(word)):
             continue
-        tokens.append(_stem(word))
+        tokens.append(stem(word))
         if parts and ("-" in word or "." in word):  # "layout-aware" also matches "layout" and "aware"
-            tokens.extend(_stem(p) for p in re.split(r"[.-]", word) if len(p) > 1 and p not in STOPWORDS)
+            tokens.extend(stem(p) for p in re.split(r"[.-]", word) if len(p) > 1 and p not in STOPWORDS)
     tokens.extend(BRACKETED.findall(lowered))
     for run in CJK_RUN.findall(text):
         if len(run) == 1:

@@ -588,6 +588,29 @@ def test_what_a_number_counts_is_read_from_its_own_clause() -> None:
                              [passage]) == []
 
 
+REVIEWED = ("Table 12 provides examples from RealScholarQuery. On average, each query "
+            "required the annotators to review 76 candidate papers. Given the high cost of the annotations, we "
+            "completed this process for only 50 instances.")
+GLOSSARY = {"相关": "related relevant", "论文": "paper", "查询": "query queries", "标注": "annotation label"}
+
+
+def test_a_bare_count_of_a_narrower_thing_than_the_question_asks_is_named() -> None:
+    # unseen19 (blind, unanswerable): the relevant papers per query, answered with the bare
+    # "76", the candidate papers the annotators reviewed per query.
+    question = "PaSa 的 RealScholarQuery 基准中，平均每个查询最终标注了多少篇相关论文？"
+    (found,) = misstated_numbers("[1] 76", question, [REVIEWED], glossary=GLOSSARY)
+    assert (found.number, found.counted) == ("76", "相关论文") and "review 76 candidate papers" in found.source
+    (found,) = misstated_numbers("About 76 [1].", "How many relevant papers were annotated per query?", [REVIEWED])
+    assert found.counted == "relevant papers"
+    # The question that says "candidate" asks what the passage counts.
+    assert misstated_numbers("76 [1].", "How many candidate papers did annotators review per query?", [REVIEWED]) == []
+    # Another kind of thing ("samples" for "examples") is a paraphrase, not a narrower count.
+    assert misstated_numbers("98 [1].", "How many positive and negative examples are in the test set?",
+                             ["The final test dataset consists of 98 positive samples and 102 negative samples."]) == []
+    # Chinese counted words the glossary does not know ("候选") are not judged.
+    assert misstated_numbers("[1] 76", "标注人员平均每个查询要审阅多少篇候选论文？", [REVIEWED], glossary=GLOSSARY) == []
+
+
 BETHE_FIT = ("Extrapolating to the Λ = ∞ limit, the result is seen to be consistent within our numerical precision "
              "with C = 1/8, the standard result for a d = 2 system with no internode hopping.\n\nC\n\n0.1250\n\n0.1245")
 CRAWLER_ALPHA = "With the reward coefficient α = 1.5, the Crawler takes 625.3 actions per query."
