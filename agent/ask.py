@@ -552,7 +552,7 @@ class Asker:
             reply.reason = "no number"
         elif symbols := unnamed_symbols(question, text):
             reply.reason, reply.facts = "unnamed symbol", symbols
-        elif facts := unsupported_facts(text, question, [f"{p.title} {p.chunk.text}" for p in passages]):
+        elif facts := unsupported_facts(text, question, [_headed(p) for p in passages]):
             reply.reason, reply.facts = "unsupported", facts
         elif misread := misread_cells(text, question, sources, self._words, [p.title for p in passages]):
             reply.reason = "misread"
@@ -735,7 +735,7 @@ def _known_parts(term: str, idf: Mapping[str, float]) -> bool:
 
 
 def _headed(passage: Passage) -> str:
-    """A passage as the evidence test and the name check read it: with its paper's title and
+    """A passage as the evidence test and the name checks read it: with its paper's title and
     its section, since "How does PaSa's Crawler work?" names the paper and its passages rarely
     repeat the name."""
     return f"{passage.title} {passage.chunk.section} {passage.chunk.text}"

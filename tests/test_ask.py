@@ -29,7 +29,7 @@ from agent.llm import LLM, LLMTimeout
 from agent.reply_checks import cited_numbers
 from kb import papers
 from kb.retrieval import Scope
-from kb.types import Chunk, Passage
+from kb.types import Chunk, Paper, Passage
 from paperplan import cli
 from paperplan.wiring import Services
 from tests.test_reply_checks import (
@@ -185,6 +185,18 @@ def test_a_name_no_passage_holds_makes_the_reply_a_refusal(services: Services) -
     answer = asker.ask("What open-source license is LayoutParser released under?")
     assert answer.refused and not answer.citations
     assert "states MIT, which neither the question nor any passage holds" in answer.answer
+
+
+def test_a_section_number_the_model_was_shown_is_held(services: Services) -> None:
+    # u19-15's rerun: "3.2", the heading the passage was given under, was refused as memory.
+    llm = RecordingLLM(["As section 3.2 says, the annotators reviewed candidate papers for each query [1]."])
+    asker = asker_with(services, llm)
+    papers.upsert_paper(services.db, Paper(id="2501.10120", title="PaSa", source="local"))
+    services.kb.index_chunks("2501.10120", [Chunk("2501.10120", 0, "body", "On average, each query required the "
+                                                  "annotators to review candidate papers.", section="3.2 RealScholarQuery",
+                                                  page_first=4, page_last=4)])
+    answer = asker.ask("What did the RealScholarQuery annotators review for each query?")
+    assert not answer.refused and "section 3.2" in answer.answer
 
 
 SEARCH_RESULTS = "On the real-world queries Google Scholar reaches a recall of 0.18 and the paper search agent 0.49."
