@@ -220,15 +220,34 @@ LISTED_SETTINGS = re.compile(
     rf"\(?({_VALUE}(?:(?:{LIST_SEPARATOR.pattern}){_VALUE})+)\)?(?![\d.]*\d)")
 
 
+# The same list split over two sentences: "three thresholds: λx, λy, θ. … we set hyper-parameters
+# as 0.5, 0.5, 5 by default" (u20-11, whose right "λx = 0.5, λy = 0.5, θ = 5" was refused). The
+# symbols here are letters (a Greek one with a mark), so a list of words ("SER and RE") names none.
+LISTED_SYMBOLS = re.compile(
+    rf"(?<![\w.])({_LETTER_SYMBOL}(?:(?:{LIST_SEPARATOR.pattern}){_LETTER_SYMBOL})+)(?!\w|\.\w)")
+LISTED_VALUES = re.compile(
+    rf"\b(?:as|to|are|be|of)\s+\(?({_VALUE}(?:(?:{LIST_SEPARATOR.pattern}){_VALUE})+)\)?(?![\d.]*\d)")
+
+
+def _listed_settings(text: str) -> Iterator[tuple[str, str]]:
+    """Each symbol a passage sets as a list and its value, by place: "λx, λy, θ as 0.5, 0.5, 5"
+    in one phrase, or a list of values set after the passage last listed as many symbols."""
+    for match in LISTED_SETTINGS.finditer(text):
+        symbols, values = (LIST_SEPARATOR.split(group) for group in match.groups())
+        if len(symbols) == len(values):
+            yield from zip(symbols, values, strict=True)
+    for match in LISTED_VALUES.finditer(text):
+        values = LIST_SEPARATOR.split(match.group(1))
+        lists = [LIST_SEPARATOR.split(m.group(1)) for m in LISTED_SYMBOLS.finditer(text, 0, match.start())]
+        if lists and len(lists[-1]) == len(values):
+            yield from zip(lists[-1], values, strict=True)
+
+
 def _equations_text(text: str) -> str:
     """`text` with spaces around "=" and the "_", "{", "}" of subscripts left out, so "g_c = 2"
     and "gc=2" read alike; symbols a passage sets as a list ("λx, λy, θ as 0.5, 0.5, 5") are
     added as one equation each ("λx=0.5 λy=0.5 θ=5")."""
-    listed: list[str] = []
-    for match in LISTED_SETTINGS.finditer(text):
-        symbols, values = (LIST_SEPARATOR.split(group) for group in match.groups())
-        if len(symbols) == len(values):
-            listed.extend(f"{symbol}={value}" for symbol, value in zip(symbols, values, strict=True))
+    listed = [f"{symbol}={value}" for symbol, value in _listed_settings(text)]
     return re.sub(r"\s*=\s*", "=", re.sub(r"[_{}]", "", " ".join([text, *listed])))
 
 

@@ -97,6 +97,24 @@ def test_symbols_a_passage_sets_as_a_list_are_held_one_by_one(reply: str, facts:
     assert unsupported_facts("We get α = 1 and β = 2 [1].", "What are α and β?", ["fixing (α, β) = (1, 2)"]) == []
 
 
+XY_THRESHOLDS = ("We propose an augmentation strategy based on three thresholds: λx, λy, θ. If |vx| > λx, the box is "
+                 "shifted with θ · vx pixels. In this paper, we set hyper-parameters as 0.5, 0.5, 5 by default.")
+
+
+@pytest.mark.parametrize(("reply", "facts"), [
+    # unseen20 (blind): the symbols listed in one sentence, their values in a later one.
+    ("The defaults are λx = 0.5, λy = 0.5, θ = 5 [1].", []),
+    ("The defaults are λx = 0.5, λy = 5, θ = 0.5 [1].", ["λy = 5", "θ = 0.5"]),
+    ("The defaults are λx = 0.2, λy = 0.2, θ = 5 [1].", ["0.2", "λx = 0.2", "λy = 0.2"]),
+])
+def test_symbols_listed_before_their_values_are_held_by_place(reply: str, facts: list[str]) -> None:
+    question = "What default thresholds does XYLayoutLM's Augmented XY Cut use?"
+    assert unsupported_facts(reply, question, [XY_THRESHOLDS]) == facts
+    # Words listed are no symbols: "SER and RE" before "as 0.8 and 0.7" sets nothing.
+    assert unsupported_facts("SER = 0.8 [1].", "What F1?", ["On SER and RE we report scores as 0.8 and 0.7."]) \
+        == ["SER = 0.8"]
+
+
 # Rows as the PDF reader writes PaSa's Table 8 and XYLayoutLM's Table 1 (ingest/pdf_tables.py).
 TABLE8 = ("Table 8: Ablation study results on AutoScholarQuery test set and RealScholarQuery.\n"
           "w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355; AutoScholarQuery Precision 0.1445; AutoScholarQuery "
