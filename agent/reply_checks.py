@@ -361,6 +361,11 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
                 continue
             fit = {c: (len(said & cell) + (c in by_number), len(said & caption)) for c, (cell, caption) in named.items()}
             read = max(holding, key=fit.__getitem__)
+            # "1336 papers and 9528 queries" (u20-08): the words right after the number say which
+            # column it is, where a question asking three columns names all three.
+            if (after := COUNTED.match(sentence[match.end():])) and \
+                    (counts := _things(CONNECTIVE.sub("", after.group(1)))) and counts <= _things(spell_out(read.header)):
+                continue
             others = [c for c in cells if not c.values & answered]
             # Of cells that fit alike, name the one with the fewest words the question lacks:
             # "RE / DE" over "RE / XFUN Avg." for the German relation extraction score.
@@ -434,8 +439,15 @@ def mentions(text: str, name: str) -> bool:
 
 # How papers define the abbreviations their tables use: "“RE” denotes the relation extraction",
 # "semantic entity recognition (SER)".
-DENOTES = re.compile(r"[“\"']?\b(?P<short>[A-Z][A-Za-z0-9]{1,7})\b[”\"']?\s+(?:denotes|stands\s+for|refers\s+to|"
-                     r"is\s+short\s+for)\s+(?:the\s+|an?\s+)?(?P<long>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,4})")
+# An abbreviation a passage defines, column headers with marks among them: "RE denotes relation
+# extraction", "Ans(/Q) denotes the average number of answer papers per query", and two at once:
+# "|P| and |Q| represent the total number of papers and queries" (u20-08).
+_SHORT = r"(?:\|[A-Za-z]{1,3}\||[A-Z][A-Za-z0-9]{1,7}(?:\(/[A-Za-z]\)|-\d{1,3})?)"
+_DEFINES = r"\s+(?:denotes?|represents?|stands?\s+for|refers?\s+to|is\s+short\s+for)\s+(?:the\s+|an?\s+)?"
+DENOTES = re.compile(rf"[“\"']?(?<![\w(/|@-])(?P<short>{_SHORT})(?![\w(/|@-])[”\"']?{_DEFINES}"
+                     r"(?P<long>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,6})")
+DENOTES_TWO = re.compile(rf"(?<![\w(/|@-])(?P<a>{_SHORT})\s+and\s+(?P<b>{_SHORT})(?![\w(/|@-]){_DEFINES}"
+                         r"(?P<long>\w[\w-]*(?:\s+\w[\w-]*){1,9})")
 SPELLED = re.compile(r"(?P<long>(?:[A-Za-z][\w-]*\s+){1,7})\((?P<short>[A-Z][A-Za-z]{1,7}?)s?\)")
 CONNECTIVE = re.compile(r"\s+(?:and|or|while|which|that|where|in|on|for|with|is|are)\b.*", re.IGNORECASE)
 
@@ -447,6 +459,10 @@ def abbreviations(texts: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for text in texts:
         flat = " ".join(text.split())
+        for match in DENOTES_TWO.finditer(flat):
+            first, second = _two_meanings(match.group("long"))
+            found.setdefault(match.group("a"), CONNECTIVE.sub("", first))
+            found.setdefault(match.group("b"), CONNECTIVE.sub("", second))
         for match in DENOTES.finditer(flat):
             found.setdefault(match.group("short"), CONNECTIVE.sub("", match.group("long")))
         for match in SPELLED.finditer(flat):
@@ -455,6 +471,16 @@ def abbreviations(texts: Sequence[str]) -> dict[str, str]:
             if len(spelled) == len(short) and "".join(w[0] for w in spelled).lower() == short.lower():
                 found.setdefault(short, " ".join(spelled))
     return found
+
+
+def _two_meanings(defined: str) -> tuple[str, str]:
+    """What each of two abbreviations defined at once stands for: "total number of papers and
+    queries collected" → "total number of papers", "total number of queries collected"; "50th
+    and 90th percentiles of answer counts" → "50th percentiles of answer counts", "90th …"."""
+    first, _, second = defined.partition(" and ")
+    if " " not in first:
+        return f"{first} {second.partition(' ')[2]}".strip(), second
+    return first, f"{first.rpartition(' ')[0]} {second}"
 
 
 def _spell_out(defined: Mapping[str, str]) -> Callable[[str], str]:
@@ -753,6 +779,12 @@ def _nouns(text: str) -> list[str]:
     return [stem(word) for word in re.findall(r"[a-z]+", text.lower())]
 
 
+def _things(text: str) -> set[str]:
+    """The words of `text` that can name a thing counted: `_nouns` but stopwords, "paper" kept
+    (search leaves it out as a stopword)."""
+    return {word for word in _nouns(text) if word not in STOPWORDS or word == "paper"}
+
+
 def asked_count(question: str) -> str | None:
     """What `question` asks the number of, in its words: "relevant papers" of "how many
     relevant papers were annotated", "相关论文" of "多少篇相关论文"."""
@@ -776,8 +808,7 @@ def _counted_instead(text: str, end: int, question: str, glossary: Mapping[str, 
     counted = COUNTED.match(text[end:])
     if not asked or not counted or set(unrendered(asked, glossary)) - FUNCTION_CHARS:
         return False
-    # Search leaves "paper" out as a stopword; here it is a thing counted.
-    kind = {w for w in _nouns(render_english(asked, glossary)) if w not in STOPWORDS or w == "paper"}
+    kind = _things(render_english(asked, glossary))
     said = set(_nouns(render_english(question, glossary)))
     before: list[str] = []
     for word in _nouns(counted.group(1)):

@@ -348,6 +348,28 @@ def test_the_papers_own_name_does_not_say_which_table() -> None:
     assert misread_cells("It is 0.7440 [1].", question, [DCPE, XFUN_RE], _words) != []
 
 
+AUTOSCHOLARQUERY_STATS = (
+    "Table 2: Statistics of AutoScholarQuery. |P| and |Q| represent the total number of papers and queries collected "
+    "for each conference. Ans(/Q) denotes the average number of answer papers per query. Ans-50 and Ans-90 refers to "
+    "the 50th and 90th percentiles of answer paper counts per query.\n"
+    "CVPR 2024: |P| 1336; |Q| 9528; Ans(/Q) 2.94; Ans-50 2.0; Ans-90 6.0\n"
+    "ACL 2024: |P| 485; |Q| 3315; Ans(/Q) 2.16; Ans-50 2.0; Ans-90 4.0")
+
+
+def test_a_column_defined_in_the_caption_by_its_marked_header_is_named() -> None:
+    # unseen20, blind: the 90th percentile (Ans-90) shown as the average (Ans(/Q)).
+    question = ("According to the AutoScholarQuery statistics in the PaSa paper, how many papers and queries were "
+                "collected from CVPR 2024, and what is the average number of answer papers per query?")
+    counts = "1336 papers and 9528 queries were collected from CVPR 2024 [1]."
+    (found,) = misread_cells(f"{counts} The average number of answer papers per query is 6.0 [1].", question,
+                             [AUTOSCHOLARQUERY_STATS], _words, [PASA_TITLE])
+    assert (found.number, found.read, found.better) == ("6.0", "Table 2: CVPR 2024 / Ans-90",
+                                                        "Table 2: CVPR 2024 / Ans(/Q)")
+    # The words after "1336" and "9528" say which columns they are, though the question names three.
+    assert misread_cells(f"{counts} The average number of answer papers per query is 2.94 [1].", question,
+                         [AUTOSCHOLARQUERY_STATS], _words, [PASA_TITLE]) == []
+
+
 @pytest.mark.parametrize(("text", "defined"), [
     ("where “SER” denotes the semantic entity recognition and “RE” denotes the relation extraction.",
      {"SER": "semantic entity recognition", "RE": "relation extraction"}),
@@ -355,6 +377,14 @@ def test_the_papers_own_name_does_not_say_which_table() -> None:
      {"SER": "semantic entity recognition", "DIA": "Document Image Analysis"}),
     ("as shown in Table 2 (ZH) and the results (Table 3).", {}),  # initials that do not match define nothing
     ("large language models (LLMs) help", {"LLM": "large language models"}),
+    # Column headers with marks, and two defined at once (PaSa's Table 2).
+    ("|P| and |Q| represent the total number of papers and queries collected for each conference. Ans(/Q) "
+     "denotes the average number of answer papers per query. Ans-50 and Ans-90 refers to the 50th and 90th "
+     "percentiles of answer paper counts per query.",
+     {"|P|": "total number of papers", "|Q|": "total number of queries collected",
+      "Ans(/Q)": "average number of answer papers per query",
+      "Ans-50": "50th percentiles of answer paper counts per query",
+      "Ans-90": "90th percentiles of answer paper counts per query"}),
 ])
 def test_abbreviations_are_read_where_the_paper_defines_them(text: str, defined: dict[str, str]) -> None:
     assert abbreviations([text]) == defined
