@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from agent.reply_checks import (
     CITATION,
     Misstated,
-    borrowed_numbers,
+    borrowed_facts,
     bounds_given_as_values,
     cited_numbers,
     gives_no_number,
@@ -560,7 +560,7 @@ class Asker:
                            for m in misread]
         elif misstated := (misstated_numbers(text, question, sources, [p.title for p in passages],
                                              self.retriever.glossary)
-                           or borrowed_numbers(text, question, [(p.title, p.chunk.text) for p in passages],
+                           or borrowed_facts(text, question, [(p.title, p.chunk.text) for p in passages],
                                                self._papers_named(question))
                            or bounds_given_as_values(text, question, sources)):
             reply.reason = "misstated"

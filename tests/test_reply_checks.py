@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from agent.reply_checks import (
     _as_change,
     abbreviations,
-    borrowed_numbers,
+    borrowed_facts,
     bounds_given_as_values,
     datasets_asked,
     gives_no_number,
@@ -807,12 +807,29 @@ def test_a_number_only_another_paper_states_is_not_the_named_papers() -> None:
     # PaSa's 1e-5 as XYLayoutLM's.
     question = "XYLayoutLM 在 XFUN 的关系抽取（RE）任务上微调时使用的学习率是多少？"
     passages = [(XY_TITLE, XY_SETUP), (PASA_TITLE, PASA_LR)]
-    (found,) = borrowed_numbers("XYLayoutLM 在 RE 任务上微调时的学习率为 1e-5 [2]。", question, passages)
+    (found,) = borrowed_facts("XYLayoutLM 在 RE 任务上微调时的学习率为 1e-5 [2]。", question, passages)
     assert (found.number, found.owner) == ("1e-5", "PaSa") and "learning rate of 1e-5" in found.source
     # No passage of XYLayoutLM given at all: the KB's titles say the question names a paper.
     reply = "XYLayoutLM is fine-tuned with a learning rate of 1e-5 [1]."
-    assert [m.owner for m in borrowed_numbers(reply, question, [(PASA_TITLE, PASA_LR)], [XY_TITLE])] == ["PaSa"]
-    assert borrowed_numbers(reply, question, [(PASA_TITLE, PASA_LR)]) == []
+    assert [m.owner for m in borrowed_facts(reply, question, [(PASA_TITLE, PASA_LR)], [XY_TITLE])] == ["PaSa"]
+    assert borrowed_facts(reply, question, [(PASA_TITLE, PASA_LR)]) == []
+
+
+PASA_GPUS = "The Selector's training runs on 8 NVIDIA-H100 GPUs."
+XY_TIMING = "Table 6. Inference time for detecting reading order.\nLayoutReader: Device one V100"
+
+
+def test_a_name_only_another_paper_states_is_not_the_named_papers() -> None:
+    # unseen20 (blind; the KB cannot answer it: XYLayoutLM names no GPU for fine-tuning): the
+    # model gave PaSa's GPUs to XYLayoutLM.
+    question = "XYLayoutLM在XFUN上微调时使用了哪种型号的GPU、多少块？"
+    passages = [(PASA_TITLE, PASA_GPUS), (XY_TITLE, XY_TIMING)]
+    (found,) = borrowed_facts("[1] XYLayoutLM在XFUN上微调时使用了8块NVIDIA-H100 GPUs。", question, passages)
+    assert (found.number, found.owner, found.source) == ("NVIDIA-H100", "PaSa", PASA_GPUS)
+    # The named paper's own name for it ("V100"), the question's words ("GPUs" for "GPU") and
+    # another paper's name ("unlike PaSa") are no borrowed facts.
+    assert borrowed_facts("XYLayoutLM times LayoutReader on one V100 GPUs, unlike PaSa [2].", question, passages) == []
+    assert borrowed_facts("PaSa trains on NVIDIA H100 GPUs [1].", "Which GPUs does PaSa use?", passages) == []
 
 
 @pytest.mark.parametrize(("question", "passages"), [
@@ -826,7 +843,7 @@ def test_a_number_only_another_paper_states_is_not_the_named_papers() -> None:
 ])
 def test_a_number_the_named_paper_or_a_note_states_is_not_borrowed(question: str,
                                                                    passages: list[tuple[str, str]]) -> None:
-    assert borrowed_numbers("The learning rate is 1e-5 [1].", question, passages) == []
+    assert borrowed_facts("The learning rate is 1e-5 [1].", question, passages) == []
 
 
 def test_a_number_with_an_exponent_is_checked_as_one_number() -> None:

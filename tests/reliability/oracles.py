@@ -84,7 +84,7 @@ def reply(data: bytes) -> None:
     NUL passage NUL …`: each returns, and whatever it flags is something the reply says, since
     a refusal names it to the learner ("the reply says 0.8335, which …")."""
     from agent.reply_checks import (
-        borrowed_numbers,
+        borrowed_facts,
         bounds_given_as_values,
         gives_no_number,
         misread_cells,
@@ -108,7 +108,7 @@ def reply(data: bytes) -> None:
     for misread in misread_cells(answer, question, sources, lambda text: set(terms(text)), titles):
         assert misread.number in answer, f"misread {misread.number!r} is not in the reply"
     for misstated in [*misstated_numbers(answer, question, sources),
-                      *borrowed_numbers(answer, question, list(zip(titles, sources, strict=False))),
+                      *borrowed_facts(answer, question, list(zip(titles, sources, strict=False))),
                       *bounds_given_as_values(answer, question, sources)]:
         assert misstated.number in answer, f"misstated {misstated.number!r} is not in the reply"
 
