@@ -96,9 +96,9 @@ NOT_AN_ANSWER = {
                     "zh": "模型的回复提到了 {facts}，问题和段落里都没有：这来自模型的记忆，而不是你的资料。"},
     "misread": {"en": "The model's reply misread a table: it gives {facts}, so it is not shown as an answer.",
                 "zh": "模型的回复读错了表格：它给出 {facts}，所以不作为回答。"},
-    "misstated": {"en": "The model's reply takes a number for something its passage does not say it is: {facts}. "
+    "misstated": {"en": "The model's reply takes a number or name for something its passage does not say it is: {facts}. "
                         "So it is not shown as an answer.",
-                  "zh": "模型的回复把段落里的数字当成了别的量：{facts}。所以不作为回答。"},
+                  "zh": "模型的回复把段落里的数字或名称当成了别的东西：{facts}。所以不作为回答。"},
     "absent": {"en": "The model's reply says the passages do not state this.",
                "zh": "模型的回复说明这些段落没有给出答案。"},
     "no number": {"en": "The question asks for a number and the model's reply gives none, so it is not an answer.",

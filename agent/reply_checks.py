@@ -184,7 +184,8 @@ def _writes(written: str, equation: str) -> bool:
 
 def _value_of(token: str) -> float | None:
     """A stated number's value: "0.5" → 0.5, "1/8" → 0.125; None for a fraction over zero."""
-    numerator, _, denominator = token.partition("/")
+    # Stripped: FRACTION's "\s" takes in control characters ("2\x1e/8") that float() refuses.
+    numerator, _, denominator = (part.strip() for part in token.partition("/"))
     if denominator and not float(denominator):
         return None
     return _exact(float(numerator) / float(denominator) if denominator else float(numerator))

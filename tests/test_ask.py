@@ -326,7 +326,7 @@ def test_a_reply_that_takes_a_gain_for_a_score_is_refused_quoting_the_passage(se
     add_paper(services, "2501.10120", "PaSa: An LLM Agent for Comprehensive Academic Paper Search", [PASA_GAIN])
     answer = asker.ask("What Recall@20 does PaSa-7b reach on RealScholarQuery?")
     assert answer.refused and not answer.citations
-    assert ("takes a number for something its passage does not say it is: 37.78% is a change the passage reports "
+    assert ("takes a number or name for something its passage does not say it is: 37.78% is a change the passage reports "
             "(“For RealScholarQuery, PaSa-7b outperforms Google with GPT-4o by 37.78% in Recall@20 and 39.90% in "
             "Recall@50.”), not the value asked") in answer.answer
     # The model did reply, so the refusal does not say it found nothing.
@@ -340,7 +340,7 @@ def test_a_reply_giving_a_bound_as_the_value_is_refused_naming_the_bound(service
     add_paper(services, "2203.06947", "XYLayoutLM: Towards Layout-Aware Multimodal Networks", [XY_DILATION])
     answer = asker.ask("XYLayoutLM 的 DCPE 模块里，扩张卷积的膨胀率具体设成了多少？")
     assert answer.refused and not answer.citations
-    assert answer.answer.startswith("模型的回复把段落里的数字当成了别的量：段落里的 1 只是一个界限（“l > 1”），不是具体取值")
+    assert answer.answer.startswith("模型的回复把段落里的数字或名称当成了别的东西：段落里的 1 只是一个界限（“l > 1”），不是具体取值")
 
 
 SELECTOR_F1 = ("To evaluate the Selector we collected a dataset of 200 query-paper pairs. The results show that our "
@@ -365,7 +365,7 @@ def test_a_chinese_reply_counting_the_wrong_thing_is_refused_in_chinese(services
     add_paper(services, "2501.10120", "PaSa", [f"PaSa is built on Qwen2.5-7B. {PASA_DATA}"])
     answer = asker.ask(question)
     assert answer.refused and not answer.citations
-    assert "模型的回复把段落里的数字当成了别的量：段落里的 12,989 说的不是 token（“" in answer.answer
+    assert "模型的回复把段落里的数字或名称当成了别的东西：段落里的 12,989 说的不是 token（“" in answer.answer
 
 
 BETHE_FIT = ("We fit the polarization bubble at large momentum to C/q and extrapolate the cutoff: the fitted "

@@ -443,6 +443,8 @@ def test_a_fraction_is_one_number_a_passage_must_hold(reply: str, unsupported: l
     assert unsupported_facts(reply, "What is C?", [BETHE_FIT]) == unsupported
     # u18-20: the self-energy passage the model was given states no 1/8.
     assert unsupported_facts("其中 C 是一个常数，通常取值为 1/8 [4]。", "Σ(p)?", ["≈ 4t CN 3¯q3 = p2 ln(Λ/p)"]) == ["1/8"]
+    # The fuzzer's: a control character inside a fraction ("2\x1e/8") is space, not a crash.
+    assert unsupported_facts("It is 1/4 [1].", "What is C?", ["C = 2\x1e /8"]) == []
 
 
 @pytest.mark.parametrize(("question", "reply", "unnamed"), [
