@@ -795,7 +795,7 @@ def asked_count(question: str) -> str | None:
     if asks.group(2):
         return asks.group(2)
     words = asks.group(1).split()
-    while len(words) > 1 and words[-1].lower() in STOPWORDS and stem(words[-1].lower()) != "paper":
+    while len(words) > 1 and not _things(words[-1]):
         words.pop()  # "were", "did": the question's verb
     return " ".join(words)
 
