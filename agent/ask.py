@@ -149,8 +149,12 @@ MISSTATED_DATASET = {
 }
 # Which of a Misstated's fields says what the passage's number is, and how that is told; a
 # number with none of them set is a change the passage reports.
+MISSTATED_EACH = {
+    "en": "the passage gives {number} to one of them, not to each: it gives {others} too (“{source}”)",
+    "zh": "段落里的 {number} 只属于其中之一，不是各自的数：段落还给出了 {others}（“{source}”）",
+}
 MISSTATED_AS = (("counted", MISSTATED_COUNT), ("setting", MISSTATED_SETTING), ("owner", MISSTATED_OWNER),
-                ("bound", MISSTATED_BOUND), ("dataset", MISSTATED_DATASET))
+                ("bound", MISSTATED_BOUND), ("dataset", MISSTATED_DATASET), ("others", MISSTATED_EACH))
 NOTE_SECTION = "your note"
 
 

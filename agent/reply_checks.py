@@ -623,6 +623,7 @@ class Misstated:
     owner: str = ""  # whose number the passage says it is ("LayoutXLM") when the reply gives it to another
     bound: str = ""  # the passage's bound holding it ("l > 1") when the reply gives it as the value
     dataset: str = ""  # the dataset the question asks about, when no passage stating the number names it
+    others: str = ""  # the passage's other counts of the same thing ("149") when the reply gives the number to each
 
 
 def _enclosing(text: str, start: int, end: int, bound: re.Pattern[str]) -> tuple[int, int]:
@@ -863,6 +864,24 @@ def _squashed(text: str) -> str:
     return re.sub(r"[\s-]", "", text).lower()
 
 
+# One number given to each of several things: "训练集和测试集各包含50份", "both contain 50 forms".
+EACH_BEFORE = re.compile(r"(?:各|\beach\b|\bboth\b)[^。.!?;；\n]{0,16}$", re.IGNORECASE)
+
+
+def _each_otherwise(text: str, start: int, end: int) -> list[str]:
+    """The other numbers `text`'s sentence holding text[start:end] gives the same thing: "the
+    training set includes 149 forms, and the test set includes 50 forms" gives "149" beside 50.
+    None where the passage itself gives the number to each ("Each language includes 199 forms")."""
+    first, last = _enclosing(text, start, end, SENTENCE_BOUND)
+    counted = COUNTED.match(text[end:])
+    if not counted or EACH_BEFORE.search(text[first:start]):
+        return []
+    thing = counted.group(1).split(" ")[0]
+    stated = _number(text[start:end])
+    return [m.group() for m in STANDALONE_NUMBER.finditer(text, first, last)
+            if text[m.end():].startswith(f" {thing}") and _number(m.group()) != stated]
+
+
 def misstated_numbers(answer: str, question: str, sources: Sequence[str],
                       papers: Sequence[str] = (), glossary: Mapping[str, str] | None = None) -> list[Misstated]:
     """Numbers in `answer` that the passages state only in their prose, and only as something
@@ -918,6 +937,13 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
                    if _occurrences(text, stated)]
         if datasets and not any(_squashed(name) in holder for name in datasets for holder in holders):
             out.append(Misstated(token, _around(text, start, end), dataset=datasets[0]))
+            continue
+        # u20-10 (blind): "训练集和测试集各包含50份" over "the training set includes 149 forms, and
+        # the test set includes 50 forms".
+        clause_start, _ = _enclosing(reply, match.start(), match.end(), CLAUSE_END)
+        if EACH_BEFORE.search(reply[clause_start:match.start()]) and \
+                all(others := [_each_otherwise(t, s, e) for t, s, e in held]):
+            out.append(Misstated(token, _around(text, start, end), others=", ".join(others[0])))
             continue
         # u10-07 (unanswerable): asked for d = 1, the model gave the d = 2 fit "0.1250", a
         # figure tick beside "C = 1/8, the standard result for a d = 2 system".

@@ -187,6 +187,16 @@ def test_a_name_no_passage_holds_makes_the_reply_a_refusal(services: Services) -
     assert "states MIT, which neither the question nor any passage holds" in answer.answer
 
 
+def test_a_number_given_to_each_is_refused_naming_the_others_in_chinese(services: Services) -> None:
+    llm = RecordingLLM(["XFUN 的训练集和测试集各包含 50 份表单 [1]。"])
+    asker = asker_with(services, llm)
+    add_paper(services, "2203.06947", "XYLayoutLM: Towards Layout-Aware Multimodal Networks", [
+        "XFUN extends FUNSD to 7 other languages. Each language includes 199 forms, where the training set includes "
+        "149 forms, and the test set includes 50 forms."])
+    answer = asker.ask("XYLayoutLM 所用 XFUN 的训练集和测试集各有多少份表单？")
+    assert answer.refused and "段落里的 50 只属于其中之一，不是各自的数：段落还给出了 199, 149" in answer.answer
+
+
 def test_a_section_number_the_model_was_shown_is_held(services: Services) -> None:
     # u19-15's rerun: "3.2", the heading the passage was given under, was refused as memory.
     llm = RecordingLLM(["As section 3.2 says, the annotators reviewed candidate papers for each query [1]."])

@@ -661,6 +661,22 @@ def test_a_bare_count_of_a_narrower_thing_than_the_question_asks_is_named() -> N
     assert misstated_numbers("[1] 76", "标注人员平均每个查询要审阅多少篇候选论文？", [REVIEWED], glossary=GLOSSARY) == []
 
 
+XFUN_SPLITS = ("XFUN extends FUNSD to 7 other languages. Each language includes 199 forms, where the training set "
+               "includes 149 forms, and the test set includes 50 forms.")
+
+
+@pytest.mark.parametrize(("reply", "others"), [
+    # unseen20 (blind): the test split's 50 given to the training split too.
+    ("训练集和测试集各包含50份 [1]。", "199, 149"),
+    ("Both splits contain 50 forms [1].", "199, 149"),
+    ("The training set has 149 forms and the test set 50 [1].", None),  # each its own
+    ("Each language includes 199 forms [1].", None),  # the passage gives 199 to each itself
+])
+def test_one_number_given_to_each_of_several_things_is_misstated(reply: str, others: str | None) -> None:
+    found = misstated_numbers(reply, "XFUN 的训练集和测试集各有多少份表单？", [XFUN_SPLITS])
+    assert [m.others for m in found] == ([others] if others else [])
+
+
 BETHE_FIT = ("Extrapolating to the Λ = ∞ limit, the result is seen to be consistent within our numerical precision "
              "with C = 1/8, the standard result for a d = 2 system with no internode hopping.\n\nC\n\n0.1250\n\n0.1245")
 CRAWLER_ALPHA = "With the reward coefficient α = 1.5, the Crawler takes 625.3 actions per query."
