@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kb.retrieval import render_english, unrendered
 from kb.tables import TABLE_ROW
@@ -787,35 +788,42 @@ def _things(text: str) -> set[str]:
     return {word for word in _nouns(text) if word not in STOPWORDS or word == "paper"}
 
 
-def asked_count(question: str) -> str | None:
-    """What `question` asks the number of, in its words: "relevant papers" of "how many
-    relevant papers were annotated", "相关论文" of "多少篇相关论文"."""
+class CountAsked(NamedTuple):
+    words: str  # what the question asks the number of, in its words: "relevant papers", "相关论文"
+    kind: set[str]  # the English words naming that thing: {"related", "relevant", "paper"}
+    said: set[str]  # every English word the question says
+
+
+def _count_asked(question: str, glossary: Mapping[str, str]) -> CountAsked | None:
+    """What `question` counts: "relevant papers" of "how many relevant papers were annotated",
+    "相关论文" of "多少篇相关论文", read once for every number of a reply. None where it asks no
+    count, or counts in Chinese words the glossary does not all know ("候选论文")."""
     asks = ASKS_COUNT.search(question)
     if not asks:
         return None
     if asks.group(2):
-        return asks.group(2)
-    words = asks.group(1).split()
-    while len(words) > 1 and not _things(words[-1]):
-        words.pop()  # "were", "did": the question's verb
-    return " ".join(words)
+        asked = asks.group(2)
+        if set(unrendered(asked, glossary)) - FUNCTION_CHARS:
+            return None
+    else:
+        words = asks.group(1).split()
+        while len(words) > 1 and not _things(words[-1]):
+            words.pop()  # "were", "did": the question's verb
+        asked = " ".join(words)
+    return CountAsked(asked, _things(render_english(asked, glossary)), set(_nouns(render_english(question, glossary))))
 
 
-def _counted_instead(text: str, end: int, question: str, glossary: Mapping[str, str]) -> bool:
+def _counted_instead(text: str, end: int, asked: CountAsked) -> bool:
     """Whether the passage's number ending at `end` counts the kind of thing the question
     counts, qualified by a word the question does not say: "review 76 candidate papers" for
-    "多少篇相关论文" (u19-15, whose reply was the bare "76"). A Chinese question is read through
-    the glossary; one whose counted words it does not know ("候选论文") is not judged."""
-    asked = asked_count(question)
+    "多少篇相关论文" (u19-15, whose reply was the bare "76")."""
     counted = COUNTED.match(text[end:])
-    if not asked or not counted or set(unrendered(asked, glossary)) - FUNCTION_CHARS:
+    if not counted:
         return False
-    kind = _things(render_english(asked, glossary))
-    said = set(_nouns(render_english(question, glossary)))
     before: list[str] = []
     for word in _nouns(counted.group(1)):
-        if word in kind:  # the thing counted ("papers"): a word before it qualifies it
-            return any(w not in said and w not in STOPWORDS for w in before)
+        if word in asked.kind:  # the thing counted ("papers"): a word before it qualifies it
+            return any(w not in asked.said and w not in STOPWORDS for w in before)
         before.append(word)
     return False
 
@@ -915,6 +923,7 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
     for symbol, value, _ in _settings(question):
         asked_settings.setdefault(symbol, set()).add(value)
     datasets = datasets_asked(question, papers)
+    count_asked = _count_asked(question, glossary or {})
     out: list[Misstated] = []
     for match, stated in _new_numbers(reply, question):
         token = match.group()
@@ -965,9 +974,8 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
         counted = _counted(reply[match.end():], asked)
         if counted and not any(counted[1] <= set(terms(_clause(t, s, e))) for t, s, e in held):
             out.append(Misstated(token, _around(text, start, end), counted[0]))
-        elif not counted and (asked_thing := asked_count(question)) \
-                and all(_counted_instead(t, e, question, glossary or {}) for t, s, e in held):
-            out.append(Misstated(token, _around(text, start, end), asked_thing))
+        elif not counted and count_asked and all(_counted_instead(t, e, count_asked) for t, s, e in held):
+            out.append(Misstated(token, _around(text, start, end), count_asked.words))
     return out
 
 
@@ -1036,10 +1044,10 @@ def paper_name(title: str) -> str | None:
 
 
 def _folded(token: str) -> str:
-    """A name as `borrowed_facts` compares it: "NVIDIA-H100" and "NVIDIA H100" alike, "GPUs" as "gpu"."""
+    """A name as `borrowed_facts` compares it: "NVIDIA-H100" as "nvidiah100", "GPUs" as "gpu"."""
     if len(token) > 2 and token.endswith("s") and token[-2].isupper():
         token = token[:-1]  # an acronym's plural, which `stem` leaves alone ("GPUs" ends like "bus")
-    return stem(re.sub(r"[\s-]", "", token.lower()))
+    return stem(_squashed(token))
 
 
 def _name_like(token: str) -> bool:
@@ -1080,13 +1088,11 @@ def borrowed_facts(answer: str, question: str, passages: Sequence[tuple[str, str
         if not holders or None in owners or owners & asked:
             continue
         title, text = holders[0]
-        start, end = _occurrences(text, value)[0] if value is not None else _name_at(text, token)
+        start, end = _occurrences(text, value)[0] if value is not None else _name_at(text, _folded(token))
         out.append(Misstated(token, _around(text, start, end), owner=names[title]))
     return out
 
 
-def _name_at(text: str, token: str) -> tuple[int, int]:
-    """Where `text` first states the name `token`, hyphens and spaces aside."""
-    pattern = r"[\s-]?".join(re.escape(c) for c in token.replace("-", "").replace(" ", ""))
-    found = re.search(pattern, text, re.IGNORECASE) or re.search(pattern.rstrip("s"), text, re.IGNORECASE)
-    return (found.start(), found.end()) if found else (0, 0)
+def _name_at(text: str, name: str) -> tuple[int, int]:
+    """Where `text` first states `name` (a `_folded` word): found the way `borrowed_facts` read it."""
+    return next((m.span() for m in FACT_TOKEN.finditer(text) if _folded(m.group()) == name), (0, 0))

@@ -40,7 +40,7 @@ from kb.db import Database
 from kb.notes import topic_note_id
 from kb.paper_names import TitleIndex
 from kb.tables import row_labels
-from kb.terms import has_cjk, terms, tokenize
+from kb.terms import CJK_RUN, has_cjk, terms, tokenize
 from kb.types import Passage
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,7 @@ def render_english(question: str, glossary: Mapping[str, str]) -> str:
 def unrendered(text: str, glossary: Mapping[str, str]) -> str:
     """The Chinese of `text` no glossary term covers: what `render_english` leaves out."""
     _, rest = _glossary_terms(text, glossary)
-    return "".join(CJK_CHAR.findall(rest))
-
-
-CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+    return "".join(CJK_RUN.findall(rest))
 
 
 def _glossary_terms(text: str, glossary: Mapping[str, str]) -> tuple[list[str], str]:
