@@ -15,7 +15,7 @@ The steps, each small and checkable:
    points nowhere is replaced by "[citation removed]" before it is ever shown; a reply of
    citation marks alone is asked once more with only the passages it pointed at;
 6. check: a reply that restates the question, names what no passage holds, or reads a number
-   for something else (agent/reply_checks.py) is refused, saying why.
+   for something else (agent/reply_checks/) is refused, saying why.
 
 Passages are untrusted text: they go to the model inside delimiters as quoted data, and
 this step has no tools at all — the model can only produce text, which we filter.

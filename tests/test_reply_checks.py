@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.reply_checks import (
-    _as_change,
     abbreviations,
     borrowed_facts,
     bounds_given_as_values,
@@ -22,6 +21,7 @@ from agent.reply_checks import (
     unnamed_symbols,
     unsupported_facts,
 )
+from agent.reply_checks.misstated import _as_change
 from kb.terms import terms
 
 
