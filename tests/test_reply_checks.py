@@ -78,6 +78,9 @@ def test_a_difference_of_two_numbers_the_reply_states_is_supported() -> None:
     ("What is ν in d = 1?", "In d = 1, ν = 1 [1].", []),  # the passage's, and the question's d = 1
     ("Where is the transition?", "It occurs at r_c = 2t [1].", []),  # a subscript written either way
     ("What F1 does it get when theta is raised to 10?", "With θ = 10 it is lower [1].", []),  # the setting asked
+    # Quoted as the reply writes it, citation mark and all: a refusal names it (the reply fuzzer
+    # found "XLM [29]= 0" flagged as "XLM  = 0", which the reply never says).
+    ("What value of g_c does the paper obtain?", "The paper obtains g_c [1] = 2.", ["g_c [1] = 2"]),
 ])
 def test_an_equation_no_passage_states_is_unsupported(question: str, reply: str, facts: list[str]) -> None:
     assert unsupported_facts(reply, question, [BETHE]) == facts

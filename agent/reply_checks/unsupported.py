@@ -79,10 +79,14 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
     # states must be one a passage (or the question) states, written alike (u9-29's "g_c = 2
     # for d = 2", where the paper gives g_c only as an integral).
     written = equations_text(held)
-    for match in EQUATION.finditer(CITATION.sub(" ", answer)):
+    # Read past citation marks ("g_c [1] = 2"), blanked to their length so that what is flagged
+    # is quoted as the reply writes it.
+    unmarked = CITATION.sub(lambda mark: " " * len(mark.group()), answer)
+    for match in EQUATION.finditer(unmarked):
+        said = answer[match.start():match.end()]
         if (not states_equation(written, equation_of(match))
-                and not set_by(question, match.group(1), match.group(2)) and match.group() not in out):
-            out.append(match.group())
+                and not set_by(question, match.group(1), match.group(2)) and said not in out):
+            out.append(said)
     # The same in words: "g_c 的具体数值是 1/8" (u19-20), "膨胀率 l 设为 5" (u19-30), where the
     # paper gives g_c only as an integral and l only as "l > 1". Words are looser than "=", so a
     # passage holding the symbol and the value anywhere (a table of "reward coefficient α" with
