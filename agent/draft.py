@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.ask import Citation, _numbered, supporting_quote
+from agent.citations import Citation, numbered_passages, supporting_quote
 from kb import papers
 from kb.bibtex import BibEntry, bibliography, render_bibliography
 from kb.errors import PaperplanError
@@ -180,7 +180,7 @@ SYSTEM = (
 
 
 def user_prompt(subject: str, hits: Sequence[Hit]) -> str:
-    return f"Subject of the related-work section: {subject}\n\nPassages:\n{_numbered(hits)}\n\nThe claims, as JSON:"
+    return f"Subject of the related-work section: {subject}\n\nPassages:\n{numbered_passages(hits)}\n\nThe claims, as JSON:"
 
 
 def supported(claim: str, passage_text: str) -> bool:

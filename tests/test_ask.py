@@ -14,17 +14,8 @@ from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from typer.testing import CliRunner
 
-from agent.ask import (
-    NOT_FOUND,
-    REMOVED,
-    TRANSLATE,
-    Asker,
-    Chat,
-    CitationFilter,
-    attribute,
-    clean_translation,
-    unheld_names,
-)
+from agent.ask import TRANSLATE, Asker, Chat, clean_translation, unheld_names
+from agent.citations import NOT_FOUND, REMOVED, CitationFilter, attribute
 from agent.llm import LLM, LLMTimeout
 from agent.reply_checks import cited_numbers
 from kb import papers
