@@ -86,6 +86,16 @@ def test_an_equation_no_passage_states_is_unsupported(question: str, reply: str,
     assert unsupported_facts(reply, question, [BETHE]) == facts
 
 
+def test_a_papers_reference_mark_holds_no_number() -> None:
+    # u17-29 (unanswerable; answered in unseen21's run): "dilated convolution [32]" held the
+    # reply's dilation rate "l 是 32", as the passage names l too.
+    passage = ("To this end, we adopt dilated convolution [32] to replace standard convolutions, with "
+               "different dilation rates l > 1.")
+    question = "XYLayoutLM 的 DCPE 模块中，一维膨胀卷积具体采用的膨胀率 l 是多少？"
+    assert unsupported_facts("膨胀率 l 是 32 [1]。", question, [passage]) == ["32", "l 是 32"]
+    assert unsupported_facts("它采用了空洞卷积 [32] [1]。", question, [passage]) == []  # the mark, quoted as one
+
+
 XY_SETTINGS = "Note that we set the hyper-parameter λx, λy, θ as 0.5, 0.5, 5 since it has slightly better performance."
 
 
@@ -172,6 +182,7 @@ def test_another_rows_time_given_for_the_row_asked_is_misread() -> None:
 # PaSa's Table 7 as the PDF reader writes it.
 TABLE7 = ("Table 7: Selector Evaluation.\n"
           "GPT-4o: Precision 0.96; Recall 0.69; F1 0.80\n"
+          "Qwen-2.5-7b: Precision 1.0; Recall 0.38; F1 0.55\n"
           "PaSa-7b-Selector: Precision 0.95; Recall 0.78; F1 0.85\n"
           "PaSa-7b-Selector (Reason First): Precision 0.94; Recall 0.76; F1 0.84")
 
@@ -247,6 +258,43 @@ def test_a_row_labelled_by_a_number_is_named_by_that_number(reply: str, misread:
     found = misread_cells(reply, question, [TABLE9, TABLE5], _words, ["PaSa: An LLM Agent for Comprehensive Academic "
                                                                       "Paper Search"])
     assert [(m.number, m.read, m.better) for m in found] == ([misread] if misread else [])
+
+
+
+# A row of PaSa's Table 5 as the PDF reader writes it: empty cells ("Recall@50 -") whose headers hold
+# a number.
+TABLE5_EMPTY = ("Table 5: Results on AutoScholarQuery test set.\n"
+                "PaSa-GPT-4o: Crawler Recall 0.7565; Precision 0.1457; Recall 0.3873; Recall@100 -; Recall@50 -")
+
+
+@pytest.mark.parametrize(("reply", "misread"), [
+    # unseen21, blind (u21-12, shown): the question names all three columns, so only the reply's
+    # own word before 0.38 says it read the recall as the precision.
+    ("Qwen-2.5-7b 的精确率（Precision）为 0.38，召回率（Recall）为 0.55，F1 分数（F1）为 0.55 [1]。",
+     ("0.38", "Table 7: Qwen-2.5-7b / Recall", "Table 7: Qwen-2.5-7b / Precision")),
+    ("Qwen-2.5-7b 的精确率为 1.0，召回率为 0.38，F1 为 0.55 [1]。", None),
+    ("Qwen-2.5-7b 的精确率、召回率和 F1 分别为 1.0、0.38 和 0.55 [1]。", None),  # named before the list: no clue
+])
+def test_the_column_a_reply_names_before_a_number_decides_between_columns_asked(
+        reply: str, misread: tuple[str, str, str] | None) -> None:
+    # The question in the English the glossary gives its words (精确率 as precision), as Ask reads it.
+    question = "在 PaSa 对 Selector 的评测中，作为对比的 Qwen-2.5-7b 的 Precision、Recall 和 F1 分别是多少？"
+    found = misread_cells(reply, question, [TABLE7], _words, [PASA_TITLE])
+    assert [(m.number, m.read, m.better) for m in found][:1] == ([misread] if misread else [])
+
+
+def test_neither_the_questions_number_nor_an_empty_cells_header_is_a_reading() -> None:
+    # unseen21, blind (u21-06, a right answer refused): "α 设为 0.5" was read as Table 5's empty
+    # "Recall@50 -" cell (50 as 0.5).
+    question = "在 PaSa 论文中，若把奖励系数 α 设为 0.5 来训练 Crawler，它在 AutoScholarQuery 测试集上的 Crawler 召回率是多少？"
+    reply = "当奖励系数 α 设为 0.5 时，Crawler 召回率为 0.7227 [2]。"
+    assert misread_cells(reply, question, [TABLE5_EMPTY, TABLE9_ALPHA], _words, [PASA_TITLE]) == []
+    cells, _ = table_cells(TABLE5_EMPTY)
+    assert [c.header for c in cells] == ["Crawler Recall", "Precision", "Recall"]
+    # 1.0 is the question's setting, though Table 7 holds a 1.0 too.
+    question = "奖励系数 α 设为 1.0 时，Crawler 召回率是多少？"
+    assert misread_cells("α 为 1.0 时，Crawler 召回率为 0.7606 [1]。", question, [TABLE9_ALPHA, TABLE7], _words,
+                         [PASA_TITLE]) == []
 
 
 # Table 9 as the PDF reader writes it, with its reward-coefficient rows, beside Table 8.
@@ -645,6 +693,18 @@ REVIEWED = ("Table 12 provides examples from RealScholarQuery. On average, each 
             "required the annotators to review 76 candidate papers. Given the high cost of the annotations, we "
             "completed this process for only 50 instances.")
 GLOSSARY = {"相关": "related relevant", "论文": "paper", "查询": "query queries", "标注": "annotation label"}
+
+
+def test_the_words_after_a_citation_mark_are_not_what_the_number_before_it_counts() -> None:
+    # unseen21, blind (u21-21, a right answer refused): the model copied a footnote's "10" and
+    # began the next sentence, after its mark, with "Bethe".
+    passage = ("the Bose-Hubbard model (N = 2).10 The quantum rotor model is known to emerge as a low-energy "
+               "effective theory")
+    question = "Bethe 格点论文选用 O(N) 量子转子模型作为研究对象；该模型可以作为哪些物理系统的低能有效理论？"
+    reply = "该模型可以作为 Bose-Hubbard 模型（N = 2）的低能有效理论。10 [2] Bethe 格点论文选用 O(N) 量子转子模型。"
+    assert misstated_numbers(reply, question, [passage]) == []
+    # Without the mark, "10 Bethe" counts something the passage's 10 does not.
+    assert [m.counted for m in misstated_numbers(reply.replace(" [2]", ""), question, [passage])] == ["Bethe"]
 
 
 def test_a_bare_count_of_a_narrower_thing_than_the_question_asks_is_named() -> None:

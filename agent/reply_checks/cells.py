@@ -44,7 +44,9 @@ def table_cells(text: str) -> tuple[list[TableCell], str]:
             prose.append(line)
             continue
         parts = [p.strip() for p in match.group("cells").split(";")]
-        numeric = [p for p in parts if values_in(p)]
+        # An empty cell ("Recall@50 -") holds no number, though its header has one: read as a
+        # value, "50" was 0.5, and u21-06's "α 设为 0.5" a misread of it.
+        numeric = [p for p in parts if values_in(p) and not p.endswith("-")]
         # Text cells name the row too ("Methods InfoXLM"); an empty one ("Precision -") does not.
         row = " ".join([match.group("label"), *(p for p in parts if p not in numeric and not p.endswith("-"))])
         for part in numeric:
@@ -101,6 +103,8 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     # reward coefficient of 2.0") is named by it like a word: `words` keeps no numbers.
     asked_numbers = values_in(question)
     by_number = {c for c in cells if values_in(c.row) & asked_numbers}
+    # A number the question states, restated ("α 设为 0.5 时"), is no reading of a cell.
+    restated = {number_of(t) for t in FACT_TOKEN.findall(question) if t[0].isdigit()}
     out: list[Misread] = []
     for sentence in split_sentences(reply):
         clause_start = 0
@@ -112,9 +116,10 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
             # The words leading up to this number, not the whole sentence: in "its crawler
             # recall is 0.7071 and its recall 0.6111" the second number is just "recall".
             clause = sentence[clause_start:match.start()]
-            said = asked | words(spell_out(clause))
+            clause_words = words(spell_out(clause))
+            said = asked | clause_words
             clause_start = match.end()
-            if stated in prose_values:
+            if stated in prose_values or stated in restated:
                 continue  # the prose states it too: not only a table's
             # Every table the model was given: "Google Scholar Recall@100" is in the AutoScholarQuery
             # table and the RealScholarQuery one, told apart only by their captions. A caption
@@ -129,7 +134,13 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
             if (after := COUNTED.match(sentence[match.end():])) and \
                     (counts := things_in(CONNECTIVE.sub("", after.group(1)))) and counts <= things_in(spell_out(read.header)):
                 continue
-            others = [c for c in cells if not c.values & answered]
+            # Where the question names several columns of the row, the reply's own words before the
+            # number say which it read: u21-12's "精确率（Precision）为 0.38", the row's recall.
+            unread = [c for c in cells if not c.values & answered]
+            if column_named := _column_named_instead(read, unread, clause_words, lambda h: words(spell_out(h))):
+                out.append(Misread(token, _cell_name(read), _cell_name(column_named)))
+                continue
+            others = unread
             # Of cells that fit alike, name the one with the fewest words the question lacks:
             # "RE / DE" over "RE / XFUN Avg." for the German relation extraction score.
             better = max(others, key=lambda c: (fit[c], -len(named[c][0] - said)), default=None)
@@ -158,6 +169,21 @@ REFERENCE = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")  # "DocFormer [2]"
 def _label_name(label: str) -> str:
     """A row label as a reply would write it: "+ DCPE" is "DCPE", "DocFormer [2]" is "DocFormer"."""
     return REFERENCE.sub("", label).strip(" +-*†‡")
+
+
+def _column_named_instead(read: TableCell, cells: Sequence[TableCell], said: set[str],
+                          header_words: Callable[[str], set[str]]) -> TableCell | None:
+    """Another cell of `read`'s row, of `cells` (those holding no number the reply states), whose
+    column header the reply's words before the number (`said`) name in full, where they do not
+    name the header of the cell read. A column whose value the reply gives elsewhere is left out:
+    "精确率、召回率和 F1 分别为 1.0、0.38 和 0.55" names every column before its list."""
+    def named(cell: TableCell) -> bool:
+        spelled = header_words(cell.header)
+        return bool(spelled) and spelled <= said
+
+    if named(read):
+        return None
+    return next((c for c in cells if c != read and c.row == read.row and c.caption == read.caption and named(c)), None)
 
 
 def _row_named_instead(read: TableCell, column: Sequence[TableCell], clause: str, said: set[str],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from agent.reply_checks.reading import fractions_in, standalone_in, value_of
+from agent.reply_checks.reading import CITATION, fractions_in, standalone_in, value_of
 
 GREEK_NAMES = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta", "θ": "theta",
                "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "ρ": "rho", "σ": "sigma", "τ": "tau",
@@ -43,7 +43,7 @@ def states_equation(written: str, equation: str) -> bool:
 def holds_both(source: str, symbol: str, value: str) -> bool:
     """True when `source` states the symbol (as a word, its subscript marks aside, or a Greek
     letter's name) and the number, anywhere."""
-    text = EQUATION_LABEL.sub(" ", source)
+    text = CITATION.sub(" ", EQUATION_LABEL.sub(" ", source))  # "(5)", "[32]": labels and references
     bare = re.sub(r"[_{}]", "", symbol)
     names = [re.escape(bare), *([GREEK_NAMES[bare]] if bare in GREEK_NAMES else [])]
     has_symbol = re.search(rf"(?<![A-Za-z0-9\\])(?:{'|'.join(names)})(?![A-Za-z0-9])", re.sub(r"[_{}]", "", text))

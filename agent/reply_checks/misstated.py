@@ -12,7 +12,6 @@ from agent.reply_checks.cells import table_cells
 from agent.reply_checks.counts import count_asked, counted_as, counted_instead
 from agent.reply_checks.equations import settings_in
 from agent.reply_checks.reading import (
-    CITATION,
     CLAUSE_END,
     COUNTED,
     FACT_TOKEN,
@@ -30,6 +29,7 @@ from agent.reply_checks.reading import (
     occurrences_of,
     paper_name,
     squashed,
+    uncited,
 )
 from kb.terms import terms
 
@@ -216,7 +216,7 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
     in_tables = {value for cells, _ in tables for cell in cells for value in cell.values}
     prose = [text for _, text in tables]
     asked = set(terms(question))
-    reply = CITATION.sub(" ", answer)
+    reply, marks = uncited(answer)
     asked_settings: dict[str, set[float]] = {}
     for symbol, value, _ in settings_in(question):
         asked_settings.setdefault(symbol, set()).add(value)
@@ -269,7 +269,11 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
                 and all(_as_change(t, s, e) for t, s, e in held)):
             out.append(Misstated(token, around(text, start, end)))
             continue
-        counted = counted_as(reply[match.end():], asked)
+        # Words after a citation mark are not what the number before it counts: the model copied a
+        # footnote's "10" in "…的低能有效理论。10 [2] Bethe 格点论文…" (u21-21, a right answer refused).
+        after = reply[match.end():]
+        cited = any(match.end() <= mark < match.end() + len(after) - len(after.lstrip()) for mark in marks)
+        counted = None if cited else counted_as(after, asked)
         if counted and not any(counted[1] <= set(terms(clause_at(t, s, e))) for t, s, e in held):
             out.append(Misstated(token, around(text, start, end), counted[0]))
         elif not counted and counting and all(counted_instead(t, e, counting) for t, s, e in held):

@@ -15,6 +15,20 @@ SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 FUNCTION_CHARS = frozenset("的是了在和与及或也都就而被把给对按照为从以于其之这那个些么什吗呢吧啊将并")
 
 
+def uncited(text: str) -> tuple[str, set[int]]:
+    """`text` with each citation mark replaced by a space, and where in the result those spaces are."""
+    parts: list[str] = []
+    marks: set[int] = set()
+    last = 0
+    for match in CITATION.finditer(text):
+        parts.append(text[last:match.start()])
+        marks.add(sum(map(len, parts)))
+        parts.append(" ")
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts), marks
+
+
 def cited_numbers(text: str) -> list[int]:
     """The [n] numbers in `text`, in order of first appearance."""
     seen: dict[int, None] = {}

@@ -42,8 +42,11 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
     # the model as "RealScholar-Query" (u12-11, refused though the question says RealScholarQuery).
     joined = re.sub(r"-\s*\n\s*", "", held)
     words = {t.lower().replace("-", "") for t in FACT_TOKEN.findall(joined) if not t[0].isdigit()}
-    numbers = {n: is_share(t) for t in FACT_TOKEN.findall(held) if t[0].isdigit() and (n := number_of(t)) is not None}
-    numbers.update({value: True for _, value in fractions_in(held)})  # "C = 1/8" holds 0.125
+    # A paper's reference marks state no number: "dilated convolution [32]" does not hold a reply's
+    # "膨胀率 l 是 32" (u17-29, unanswerable).
+    unreferenced = CITATION.sub(" ", held)
+    numbers = {n: is_share(t) for t in FACT_TOKEN.findall(unreferenced) if t[0].isdigit() and (n := number_of(t)) is not None}
+    numbers.update({value: True for _, value in fractions_in(unreferenced)})  # "C = 1/8" holds 0.125
     # 95 % is held as 0.95 and 0.95 as 95 %; but a whole number is not a share of anything:
     # "100 个预训练模型" is not held by a list's "1." (a reply LayoutParser's passage let through).
     as_shares = {form for n, share in numbers.items() if share for form in forms_of(n)}
