@@ -44,9 +44,17 @@ def _sentinel_head(text: str) -> str:
     return OPEN_CITATION.sub("", CITATION.sub("", text)).strip(" \t\n.:-").upper()
 
 
+# The prompt's own delimiters, which the small model sometimes copies into its reply along with a
+# passage's text (u21-08 ended in "</passage>"): never shown.
+PASSAGE_TAG = re.compile(r"</?passage\b[^<>]*>")
+OPEN_TAG = re.compile(r"</?(?:p(?:a(?:s(?:s(?:a(?:g(?:e(?:\s[^<>]*)?)?)?)?)?)?)?)?$")  # "</pass" still arriving
+TAG_CHARS = 120  # a passage tag is at most this long (its source attribute names title and section)
+
+
 class CitationFilter:
-    """Checks [n] markers as text streams through; holds back only the few characters of an
-    unfinished marker (and the start of the answer, in case it is the not-found sentinel)."""
+    """Checks [n] markers as text streams through, and drops the prompt's passage tags; holds
+    back only the few characters of an unfinished marker or tag (and the start of the answer,
+    in case it is the not-found sentinel)."""
 
     def __init__(self, valid: int) -> None:
         self.valid = valid
@@ -66,13 +74,23 @@ class CitationFilter:
                 return ""  # the not-found sentinel, or could still become it: show nothing
             self.started = True
         while self.pending:
-            start = self.pending.find("[")
+            start = min((i for i in (self.pending.find("["), self.pending.find("<")) if i >= 0), default=-1)
             if start < 0:
                 out += self.pending
                 self.pending = ""
                 break
             out += self.pending[:start]
             self.pending = self.pending[start:]
+            if self.pending[0] == "<":
+                tag = PASSAGE_TAG.match(self.pending)
+                if tag:
+                    self.pending = self.pending[tag.end():]
+                elif OPEN_TAG.match(self.pending[:TAG_CHARS]) and len(self.pending) <= TAG_CHARS:
+                    break  # could still become a tag: wait for more text
+                else:  # not a passage tag ("l < 1"): let it through
+                    out += self.pending[0]
+                    self.pending = self.pending[1:]
+                continue
             end = self.pending.find("]")
             if end < 0:
                 if len(self.pending) > 16:  # not a citation: let it through
@@ -86,7 +104,7 @@ class CitationFilter:
         return out
 
     def close(self) -> str:
-        out, self.pending = self.pending, ""
+        out, self.pending = ("" if OPEN_TAG.match(self.pending) else self.pending), ""
         if not self.started:  # only the sentinel (or a prefix of it) came: the caller refuses
             self.text += out
             return ""

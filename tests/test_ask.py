@@ -114,6 +114,15 @@ def test_citation_filter_checks_markers_split_across_stream_pieces() -> None:
     assert check.removed == [5]
 
 
+def test_citation_filter_drops_the_prompts_passage_tags_the_model_copies() -> None:
+    # unseen21's blind run (u21-08): a shown answer ended in "</passage>", copied from the prompt.
+    check = CitationFilter(valid=1)
+    pieces = ["It condenses [1].\n</pass", "age>\n<passage n=\"2\" source=\"PaSa — 4.2\">", " And l < 1, a<b>c", " ends</pa"]
+    shown = "".join(check.feed(p) for p in pieces) + check.close()
+    assert shown == "It condenses [1].\n\n And l < 1, a<b>c ends"
+    assert check.text == shown
+
+
 def test_nothing_relevant_means_a_plain_refusal_with_what_to_ingest(services: Services) -> None:
     answer = asker_with(services, NoLLM()).ask("What is the boiling point of mercury in kelvin?")
     assert answer.refused and answer.citations == []
