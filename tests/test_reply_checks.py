@@ -707,6 +707,17 @@ def test_the_words_after_a_citation_mark_are_not_what_the_number_before_it_count
     assert [m.counted for m in misstated_numbers(reply.replace(" [2]", ""), question, [passage])] == ["Bethe"]
 
 
+def test_a_metrics_cutoff_is_part_of_its_name_not_a_number_stated() -> None:
+    # A rerun of u21-09 replied "a Recall@100 of -": the 100 was judged as a number the
+    # passages state, matched to a list's "1." as 1 = 100 %, and refused as "the passage giving
+    # 100 does not speak of RealScholarQuery".
+    question = "On the RealScholarQuery benchmark, what recall does the PaSa-GPT-4o baseline obtain?"
+    passage = "We proceed in two steps. 1. Search the web. 2. Expand the citations."
+    assert misstated_numbers("It reports a Recall@100 of - [1].", question, [passage], ["PaSa: a paper"]) == []
+    assert [m.number for m in misstated_numbers("It reports a recall of 100% [1].", question, [passage],
+                                                ["PaSa: a paper"])] == ["100%"]
+
+
 def test_a_bare_count_of_a_narrower_thing_than_the_question_asks_is_named() -> None:
     # unseen19 (blind, unanswerable): the relevant papers per query, answered with the bare
     # "76", the candidate papers the annotators reviewed per query.

@@ -168,11 +168,13 @@ def occurrences_of(prose: str, value: float) -> list[tuple[int, int]]:
 
 def new_numbers_in(reply: str, question: str) -> Iterator[tuple[re.Match[str], float]]:
     """The numbers of two or more digits, and the fractions, `reply` states that the question
-    does not, years aside, each with its value."""
+    does not, years and a metric's cutoff ("Recall@100": part of its name) aside, each with its
+    value."""
     in_question = values_in(question) | {n for _, n in fractions_in(question)}
     for match in FACT_TOKEN.finditer(reply):
         stated = values_in(match.group()) and number_of(match.group())
-        if stated and stated not in in_question and not YEAR.fullmatch(match.group()):
+        if (stated and stated not in in_question and not YEAR.fullmatch(match.group())
+                and not reply[:match.start()].endswith("@")):
             yield match, stated
     for match, stated in fractions_in(reply):
         if stated not in in_question:
