@@ -85,7 +85,7 @@ class CitationFilter:
                 tag = PASSAGE_TAG.match(self.pending)
                 if tag:
                     self.pending = self.pending[tag.end():]
-                elif OPEN_TAG.match(self.pending[:TAG_CHARS]) and len(self.pending) <= TAG_CHARS:
+                elif len(self.pending) <= TAG_CHARS and OPEN_TAG.match(self.pending):
                     break  # could still become a tag: wait for more text
                 else:  # not a passage tag ("l < 1"): let it through
                     out += self.pending[0]

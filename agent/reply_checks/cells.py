@@ -98,6 +98,7 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
             named[cell] = (words(spell_out(f"{cell.row} {cell.header}")) | extra, words(caption))
     reply = CITATION.sub(" ", answer)
     answered = values_in(reply)  # a cell holding any of these was read for a number
+    unread = [c for c in cells if not c.values & answered]  # the cells a misread may have meant
     asked = words(spell_out(question))
     # A row labelled by a number the question states ("2.0: Crawler Recall 0.8063", asked "with a
     # reward coefficient of 2.0") is named by it like a word: `words` keeps no numbers.
@@ -136,18 +137,17 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
                 continue
             # Where the question names several columns of the row, the reply's own words before the
             # number say which it read: u21-12's "精确率（Precision）为 0.38", the row's recall.
-            unread = [c for c in cells if not c.values & answered]
-            if column_named := _column_named_instead(read, unread, clause_words, lambda h: words(spell_out(h))):
+            row = [c for c in unread if c.row == read.row and table_text[c] == table_text[read]]
+            if column_named := _column_named_instead(read, row, clause_words, lambda h: words(spell_out(h))):
                 out.append(Misread(token, _cell_name(read), _cell_name(column_named)))
                 continue
-            others = unread
             # Of cells that fit alike, name the one with the fewest words the question lacks:
             # "RE / DE" over "RE / XFUN Avg." for the German relation extraction score.
-            better = max(others, key=lambda c: (fit[c], -len(named[c][0] - said)), default=None)
+            better = max(unread, key=lambda c: (fit[c], -len(named[c][0] - said)), default=None)
             if better is not None and fit[better] > fit[read]:
                 out.append(Misread(token, _cell_name(read), _cell_name(better)))
                 continue
-            column = [c for c in others if c.header == read.header and table_text[c] == table_text[read]]
+            column = [c for c in unread if c.header == read.header and table_text[c] == table_text[read]]
             if named_row := _row_named_instead(read, column, clause, said, words):
                 out.append(Misread(token, _cell_name(read), _cell_name(named_row)))
                 continue
@@ -157,7 +157,7 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
             # every eval question a table answers, the table names each name the question does.
             unnamed = [n for n in names if not any(mentions(table_text[c], n) for c in holding)]
             if unnamed:
-                naming = [c for c in others if mentions(table_text[c], unnamed[0])]
+                naming = [c for c in unread if mentions(table_text[c], unnamed[0])]
                 better = max(naming, key=lambda c: (fit[c], -len(named[c][0] - said)), default=None)
                 out.append(Misread(token, _cell_name(read), _cell_name(better) if better else None, unnamed[0]))
     return out
@@ -171,9 +171,9 @@ def _label_name(label: str) -> str:
     return REFERENCE.sub("", label).strip(" +-*†‡")
 
 
-def _column_named_instead(read: TableCell, cells: Sequence[TableCell], said: set[str],
+def _column_named_instead(read: TableCell, row: Sequence[TableCell], said: set[str],
                           header_words: Callable[[str], set[str]]) -> TableCell | None:
-    """Another cell of `read`'s row, of `cells` (those holding no number the reply states), whose
+    """The cell of `read`'s `row` (its other cells holding no number the reply states) whose
     column header the reply's words before the number (`said`) name in full, where they do not
     name the header of the cell read. A column whose value the reply gives elsewhere is left out:
     "精确率、召回率和 F1 分别为 1.0、0.38 和 0.55" names every column before its list."""
@@ -183,7 +183,7 @@ def _column_named_instead(read: TableCell, cells: Sequence[TableCell], said: set
 
     if named(read):
         return None
-    return next((c for c in cells if c != read and c.row == read.row and c.caption == read.caption and named(c)), None)
+    return next((c for c in row if named(c)), None)
 
 
 def _row_named_instead(read: TableCell, column: Sequence[TableCell], clause: str, said: set[str],

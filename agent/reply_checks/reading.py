@@ -19,11 +19,12 @@ def uncited(text: str) -> tuple[str, set[int]]:
     """`text` with each citation mark replaced by a space, and where in the result those spaces are."""
     parts: list[str] = []
     marks: set[int] = set()
-    last = 0
+    last = length = 0
     for match in CITATION.finditer(text):
-        parts.append(text[last:match.start()])
-        marks.add(sum(map(len, parts)))
-        parts.append(" ")
+        parts += [text[last:match.start()], " "]
+        length += match.start() - last
+        marks.add(length)
+        length += 1
         last = match.end()
     parts.append(text[last:])
     return "".join(parts), marks
