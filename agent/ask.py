@@ -53,6 +53,7 @@ from agent.reply_checks import (
     restates,
     says_absent,
     split_sentences,
+    swapped_numbers,
     unnamed_symbols,
     unsupported_facts,
 )
@@ -128,6 +129,10 @@ MISREAD_UNNAMED = {
     "en": "{number} from {read}, a table that never mentions {unnamed}",
     "zh": "{number}（取自 {read}，而该表格没有提到 {unnamed}）",
 }
+MISREAD_GIVEN = {
+    "en": "{number} from {read}, given for {given_for}",
+    "zh": "{number}（取自 {read}，却说成是 {given_for} 的）",
+}
 # One number taken for something else, as the "misstated" refusal names it.
 MISSTATED_CHANGE = {
     "en": "{number} is a change the passage reports (“{source}”), not the value asked",
@@ -159,8 +164,13 @@ MISSTATED_EACH = {
     "en": "the passage gives {number} to one of them, not to each: it gives {others} too (“{source}”)",
     "zh": "段落里的 {number} 只属于其中之一，不是各自的数：段落还给出了 {others}（“{source}”）",
 }
+MISSTATED_COPIED = {
+    "en": "the passage's sentence the reply copies gives {copied}, not {number} (“{source}”)",
+    "zh": "回复照抄的段落句子给出的是 {copied}，不是 {number}（“{source}”）",
+}
 MISSTATED_AS = (("counted", MISSTATED_COUNT), ("setting", MISSTATED_SETTING), ("owner", MISSTATED_OWNER),
-                ("bound", MISSTATED_BOUND), ("dataset", MISSTATED_DATASET), ("others", MISSTATED_EACH))
+                ("bound", MISSTATED_BOUND), ("dataset", MISSTATED_DATASET), ("others", MISSTATED_EACH),
+                ("copied", MISSTATED_COPIED))
 NOTE_SECTION = "your note"
 
 
@@ -424,13 +434,14 @@ class Asker:
             reply.reason, reply.facts = "unsupported", facts
         elif misread := misread_cells(text, question, sources, self._words, [p.title for p in passages]):
             reply.reason = "misread"
-            reply.facts = [(MISREAD_FACT if m.better else MISREAD_UNNAMED)[language].format(**vars(m))
-                           for m in misread]
+            reply.facts = [(MISREAD_FACT if m.better else MISREAD_GIVEN if m.given_for else MISREAD_UNNAMED)[language]
+                           .format(**vars(m)) for m in misread]
         elif misstated := (misstated_numbers(text, question, sources, [p.title for p in passages],
                                              self.retriever.glossary)
                            or borrowed_facts(text, question, [(p.title, p.chunk.text) for p in passages],
                                                self._papers_named(question))
-                           or bounds_given_as_values(text, question, sources)):
+                           or bounds_given_as_values(text, question, sources)
+                           or swapped_numbers(text, sources)):
             reply.reason = "misstated"
             reply.facts = [_misstated_template(m)[language].format(**vars(m)) for m in misstated]
         elif not reply.citations:  # the small embedded model often cites nothing

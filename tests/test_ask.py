@@ -296,6 +296,37 @@ def test_a_reply_that_misreads_a_table_is_refused_naming_the_cells(services: Ser
     assert "Method, p. 1: “w/o [Expand]: AutoScholarQuery Crawler Recall 0.3355;" in answer.answer
 
 
+XYLAYOUTLM = ("2203.06947", "XYLayoutLM: Towards Layout-Aware Multimodal Networks")
+
+
+@pytest.mark.parametrize(("reply", "chunks", "question", "why"), [
+    # unseen22, blind (u22-12, shown): the baseline's Chinese RE score given as XYLayoutLM's average.
+    ("XYLayoutLM's average relation extraction F1 on XFUN is 0.7073 [1].",
+     ["Table 3. Ablation studies of XYLayoutLM on XFUN for relation extraction (RE) tasks w.r.t F1 score.\n"
+      "LayoutXLM: SER ZH 0.8924; RE ZH 0.7073\n+ Aug XY Cut & DCPE: SER ZH 0.9176; RE ZH 0.7445"],
+     "What relation extraction F1 does XYLayoutLM reach on XFUN, and the baseline LayoutXLM?",
+     "it gives 0.7073 from Table 3: LayoutXLM / RE ZH, given for XYLayoutLM"),
+    # unseen22, blind (u22-13, shown): the gain after Augmented XY Cut put in the sentence on the default order.
+    ("[1] The default reading order of DCPE adds 1.5% F1 score improvement on the Chinese subset of XFUN in the "
+     "SER task. [2] Once Augmented XY Cut is applied, the improvement comes to 1.5%.",
+     ["When adapted to the baseline model in the default improper reading order, DCPE only gains 0.1% F1 score "
+      "improvement on the Chinese subset of XFUN in the SER task.",
+      "Moreover, DCPE gains more with a proper order: once Augmented XY Cut is applied to the Chinese subset of "
+      "XFUN, the improvement comes to 1.5%."],
+     "How much F1 does DCPE add on the Chinese subset of XFUN under the default reading order, and how much "
+     "after Augmented XY Cut?",
+     "the passage's sentence the reply copies gives 0.1%, not 1.5% (“to the baseline model"),
+])
+def test_a_reply_taking_a_number_for_another_is_refused_naming_why(services: Services, reply: str,
+                                                                    chunks: list[str], question: str,
+                                                                    why: str) -> None:
+    asker = asker_with(services, RecordingLLM([reply]))
+    add_paper(services, *XYLAYOUTLM, chunks)
+    answer = asker.ask(question)
+    assert answer.refused and not answer.citations
+    assert why in answer.answer
+
+
 def test_a_chinese_misread_refusal_names_the_cells_in_chinese(services: Services) -> None:
     llm = RecordingLLM(["Google Scholar Recall@100 on RealScholarQuery", "它的 Recall@100 是 0.1130 [1]。"])
     asker = asker_with(services, llm)

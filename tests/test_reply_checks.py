@@ -21,8 +21,10 @@ from agent.reply_checks import (
     unnamed_symbols,
     unsupported_facts,
 )
+from agent.reply_checks.copied import swapped_numbers
 from agent.reply_checks.misstated import _as_change
-from kb.terms import terms
+from kb.retrieval import load_glossary, render_english
+from kb.terms import has_cjk, terms
 
 
 @pytest.mark.parametrize(("reply", "facts"), [
@@ -419,6 +421,46 @@ def test_a_column_defined_in_the_caption_by_its_marked_header_is_named() -> None
     # The words after "1336" and "9528" say which columns they are, though the question names three.
     assert misread_cells(f"{counts} The average number of answer papers per query is 2.94 [1].", question,
                          [AUTOSCHOLARQUERY_STATS], _words, [PASA_TITLE]) == []
+
+
+def _words_as_ask_reads(text: str) -> set[str]:
+    """A Chinese text's words in the English the shipped glossary gives them, as Ask compares them."""
+    return _words(render_english(text, load_glossary()) if has_cjk(text) else text)
+
+
+def test_a_column_asked_is_not_misread_for_one_fitting_words_another_answer_gives() -> None:
+    # unseen22, blind (u22-06, a right answer refused): the question asks three columns of one row;
+    # Ans-50 fit its "answers per query" better than |P| fit "论文数", but the reply gave those
+    # words their answer, Ans(/Q)'s 2.94, from the same row.
+    question = "在 PaSa 构建的 AutoScholarQuery 数据集统计表中，来自 CVPR 2024 的论文数和查询数各是多少？平均每个查询对应几篇答案论文？"
+    reply = "来自 CVPR 2024 的论文数为 1336，查询数为 9528。平均每个查询对应 2.94 篇答案论文。"
+    assert misread_cells(reply, question, [AUTOSCHOLARQUERY_STATS], _words_as_ask_reads, [PASA_TITLE]) == []
+    # Where the reply gives no column for those words, a column they fit better is still named.
+    (found, _) = misread_cells("来自 CVPR 2024 的论文数为 1336，查询数为 9528。", question, [AUTOSCHOLARQUERY_STATS],
+                               _words_as_ask_reads, [PASA_TITLE])
+    assert (found.number, found.better) == ("1336", "Table 2: CVPR 2024 / Ans(/Q)")
+
+
+# Table 3 of XYLayoutLM as the PDF reader writes it: its ablation rows, the first the baseline's.
+XYLAYOUTLM_ABLATION = (
+    "Table 3. Ablation studies of XYLayoutLM on XFUN (Chinese, English) for SER and RE tasks w.r.t F1 score.\n"
+    "LayoutXLM: SER ZH 0.8924; SER ES 0.7550; RE ZH 0.7073; RE ES 0.6896\n"
+    "+ Aug XY Cut & DCPE: SER ZH 0.9176; SER ES 0.7687; RE ZH 0.7445; RE ES 0.7259")
+XYLAYOUTLM_TITLE = "XYLayoutLM: Towards Layout-Aware Multimodal Networks For Visually-Rich Document Understanding"
+
+
+@pytest.mark.parametrize(("reply", "given_for"), [
+    # unseen22, blind (u22-12, shown): the baseline's Chinese RE score given as XYLayoutLM's average.
+    ("在 XFUN 的关系抽取（RE）任务上，XYLayoutLM 的平均 F1 分数是 0.7073，相比之下基线 LayoutXLM 是 0.6432。",
+     "XYLayoutLM"),
+    ("在 XFUN 的关系抽取（RE）任务上，XYLayoutLM 相比基线是 0.7073。", None),  # a comparison: another's number
+    ("在 XFUN 的关系抽取（RE）任务上，基线 LayoutXLM 是 0.7073。", None),  # the row's own name
+])
+def test_a_value_of_another_models_row_given_for_the_model_asked_is_misread(reply: str, given_for: str | None) -> None:
+    question = "在 XFUN 的关系抽取（RE）任务上，XYLayoutLM 的平均 F1 分数是多少？相比之下基线 LayoutXLM 是多少？"
+    found = misread_cells(reply, question, [XYLAYOUTLM_ABLATION], _words, [XYLAYOUTLM_TITLE])
+    assert [(m.number, m.read, m.given_for) for m in found] == (
+        [("0.7073", "Table 3: LayoutXLM / RE ZH", given_for)] if given_for else [])
 
 
 @pytest.mark.parametrize(("text", "defined"), [
@@ -943,3 +985,26 @@ def test_a_number_with_an_exponent_is_checked_as_one_number() -> None:
     assert unsupported_facts("The learning rate is 1e-4 [1].", "What learning rate?", [PASA_LR]) == ["1e-4"]
     assert unsupported_facts("The learning rate is 1e-5 [1].", "What learning rate?", [PASA_LR]) == []
     assert unsupported_facts("It is 0.00001 [1].", "What learning rate?", [PASA_LR]) == []  # the same number
+
+
+# XYLayoutLM's ablation prose as the chunker writes it: the two gains of DCPE, one per sentence.
+DCPE_GAINS = ("When adapted to the baseline model in the default improper reading order, DCPE only gains 0.1% F1 "
+              "score improvement on the Chinese subset of XFUN in the SER task. However, after Augmented XY Cut, "
+              "the improvement comes to 1.5%.")
+
+
+@pytest.mark.parametrize(("reply", "swapped"), [
+    # unseen22, blind (u22-13, shown): the first sentence copied with the second's 1.5%.
+    ("[1] The default reading order of DCPE adds 1.5% F1 score improvement on the Chinese subset of XFUN in the "
+     "SER task. [2] Once Augmented XY Cut is applied, the improvement comes to 1.5%.", [("1.5%", "0.1%")]),
+    ("In the default reading order DCPE only gains 0.1% F1 score improvement on the Chinese subset of XFUN in the "
+     "SER task [1]. After Augmented XY Cut, the improvement comes to 1.5% [1].", []),  # copied right
+    # One sentence joining both keeps a number of its source: a paraphrase, not a swap.
+    ("DCPE gains 0.1% F1 score improvement on the Chinese subset of XFUN in the SER task under the default "
+     "reading order, and 1.5% after Augmented XY Cut [1].", []),
+    ("DCPE adds 1.5% F1 once the reading order is fixed [1].", []),  # too few words to be a copy
+])
+def test_a_number_swapped_into_a_copied_sentence_is_misstated(reply: str, swapped: list[tuple[str, str]]) -> None:
+    found = swapped_numbers(reply, [DCPE_GAINS])
+    assert [(m.number, m.copied) for m in found] == swapped
+    assert all("DCPE only gains 0.1% F1" in m.source for m in found)

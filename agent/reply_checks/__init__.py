@@ -11,12 +11,14 @@ One module per kind of fault, over `reading` (how every check reads a text):
 `non_answers` (silent, echoing or numberless replies), `unsupported` (facts no passage holds,
 with `equations` for settings like "g_c = 2"), `cells` (a table cell misread), `misstated`
 (a number taken for something else, with `counts` for what a number counts), `bounds` (a bound
-given as a value) and `borrowed` (another paper's fact).
+given as a value), `borrowed` (another paper's fact) and `copied` (a passage's sentence copied
+with another number in it).
 """
 
 from agent.reply_checks.borrowed import borrowed_facts
 from agent.reply_checks.bounds import bounds_given_as_values
 from agent.reply_checks.cells import Misread, TableCell, abbreviations, misread_cells, table_cells
+from agent.reply_checks.copied import swapped_numbers
 from agent.reply_checks.misstated import Misstated, datasets_asked, misstated_numbers
 from agent.reply_checks.non_answers import gives_no_number, restates, says_absent, unnamed_symbols
 from agent.reply_checks.reading import CITATION, cited_numbers, mentions, paper_name, split_sentences
@@ -40,6 +42,7 @@ __all__ = [
     "restates",
     "says_absent",
     "split_sentences",
+    "swapped_numbers",
     "table_cells",
     "unnamed_symbols",
     "unsupported_facts",

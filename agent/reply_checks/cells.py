@@ -16,6 +16,7 @@ from agent.reply_checks.reading import (
     mentions,
     names_in,
     number_of,
+    paper_name,
     split_sentences,
     things_in,
     values_in,
@@ -65,6 +66,7 @@ class Misread:
     read: str  # the cell that holds it ("Table 5: Google Scholar / Recall@100")
     better: str | None  # the cell that fits the question better, if a given table has one
     unnamed: str = ""  # or the dataset or model the question names that the table read never does
+    given_for: str = ""  # or the model the reply gives another row's number to
 
 
 def misread_cells(answer: str, question: str, sources: Sequence[str],
@@ -99,6 +101,7 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     reply = CITATION.sub(" ", answer)
     answered = values_in(reply)  # a cell holding any of these was read for a number
     unread = [c for c in cells if not c.values & answered]  # the cells a misread may have meant
+    unread_set = set(unread)
     asked = words(spell_out(question))
     # A row labelled by a number the question states ("2.0: Crawler Recall 0.8063", asked "with a
     # reward coefficient of 2.0") is named by it like a word: `words` keeps no numbers.
@@ -106,6 +109,9 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     by_number = {c for c in cells if values_in(c.row) & asked_numbers}
     # A number the question states, restated ("α 设为 0.5 时"), is no reading of a cell.
     restated = {number_of(t) for t in FACT_TOKEN.findall(question) if t[0].isdigit()}
+    # The models a number may be given to: the rows' labels and the papers' own ("XYLayoutLM"), not
+    # a dataset ("XFUN") the table is about.
+    models = {_label_name(c.label) for c in cells} | {name for t in titles if (name := paper_name(t))}
     out: list[Misread] = []
     for sentence in split_sentences(reply):
         clause_start = 0
@@ -137,19 +143,29 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
                 continue
             # Where the question names several columns of the row, the reply's own words before the
             # number say which it read: u21-12's "精确率（Precision）为 0.38", the row's recall.
-            row = [c for c in unread if c.row == read.row and table_text[c] == table_text[read]]
+            row = [c for c in cells if c.row == read.row and table_text[c] == table_text[read]]
+            stated_row = [c for c in row if c is not read and c.values & answered]
+            row = [c for c in row if c in unread_set]
             if column_named := _column_named_instead(read, row, clause_words, lambda h: words(spell_out(h))):
                 out.append(Misread(token, _cell_name(read), _cell_name(column_named)))
                 continue
             # Of cells that fit alike, name the one with the fewest words the question lacks:
-            # "RE / DE" over "RE / XFUN Avg." for the German relation extraction score.
+            # "RE / DE" over "RE / XFUN Avg." for the German relation extraction score. A question
+            # asking several columns of one row fits each column it does not ask by the words of
+            # those it does: where the reply gives, from the same row, a cell fitting as well as the
+            # better one, those words are answered (u22-06: Ans-50 fit "answers per query" better
+            # than |P| fit "论文数", and the reply gave that as Ans(/Q)'s 2.59).
             better = max(unread, key=lambda c: (fit[c], -len(named[c][0] - said)), default=None)
-            if better is not None and fit[better] > fit[read]:
+            if better is not None and fit[better] > fit[read] and not (
+                    better in row and any(fit[c] >= fit[better] for c in stated_row)):
                 out.append(Misread(token, _cell_name(read), _cell_name(better)))
                 continue
             column = [c for c in unread if c.header == read.header and table_text[c] == table_text[read]]
             if named_row := _row_named_instead(read, column, clause, said, words):
                 out.append(Misread(token, _cell_name(read), _cell_name(named_row)))
+                continue
+            if given_for := _name_given_instead(read, clause, question, models):
+                out.append(Misread(token, _cell_name(read), None, given_for=given_for))
                 continue
             # "XYLayoutLM's relation extraction F1 on FUNSD is 0.6432", read from the XFUN table
             # beside the FUNSD one (unseen11: FUNSD has no RE results, so nothing fits better),
@@ -184,6 +200,31 @@ def _column_named_instead(read: TableCell, row: Sequence[TableCell], said: set[s
     if named(read):
         return None
     return next((c for c in row if named(c)), None)
+
+
+# Words comparing one model with another: "XYLayoutLM beats the baseline's 0.6432" gives the
+# number to the baseline, not to XYLayoutLM.
+COMPARING = re.compile(r"\b(?:than|over|beyond|versus|vs|compared|baseline|outperform\w*|improv\w*|beat\w*|"
+                       r"surpass\w*|exceed\w*)\b|相比|对比|比|基线|超过|超出|高于|低于|优于|胜过|提升|提高", re.IGNORECASE)
+
+
+def _name_given_instead(read: TableCell, clause: str, question: str, models: set[str]) -> str | None:
+    """The model (one of `models`) the reply's words before the number (`clause`) give it to,
+    where the row read is another model's that the question names too: u22-12's "XYLayoutLM 的
+    平均 F1 分数是 0.7073", from LayoutXLM's row, asked for both. The row's label must be one
+    name alone ("LayoutXLM", not "+ Aug XY Cut & DCPE", a variant the paper's model may be), the
+    clause must never name it, and no comparison may stand between the model named and the number."""
+    label = _label_name(read.label)
+    if names_in(label) != [label] or not mentions(question, label) or mentions(clause, label):
+        return None
+    placed = [(m.start(), name) for name in names_in(clause) if name in models and mentions(question, name)
+              for m in as_word(name).finditer(clause)]
+    if not placed:
+        return None
+    start, name = max(placed)  # the name nearest the number
+    if mentions(name, label) or mentions(label, name) or COMPARING.search(clause[start + len(name):]):
+        return None
+    return name
 
 
 def _row_named_instead(read: TableCell, column: Sequence[TableCell], clause: str, said: set[str],

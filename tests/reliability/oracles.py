@@ -91,6 +91,7 @@ def reply(data: bytes) -> None:
         misstated_numbers,
         restates,
         says_absent,
+        swapped_numbers,
         unnamed_symbols,
         unsupported_facts,
     )
@@ -107,9 +108,11 @@ def reply(data: bytes) -> None:
         assert fact in answer, f"unsupported {fact!r} is not in the reply"
     for misread in misread_cells(answer, question, sources, lambda text: set(terms(text)), titles):
         assert misread.number in answer, f"misread {misread.number!r} is not in the reply"
+        assert misread.given_for in answer, f"misread given for {misread.given_for!r}, a name not in the reply"
     for misstated in [*misstated_numbers(answer, question, sources),
                       *borrowed_facts(answer, question, list(zip(titles, sources, strict=False))),
-                      *bounds_given_as_values(answer, question, sources)]:
+                      *bounds_given_as_values(answer, question, sources),
+                      *swapped_numbers(answer, sources)]:
         assert misstated.number in answer, f"misstated {misstated.number!r} is not in the reply"
 
 
