@@ -50,6 +50,7 @@ from agent.reply_checks import (
     mentions,
     misread_cells,
     misstated_numbers,
+    numbers_a_table_contradicts,
     restates,
     says_absent,
     split_sentences,
@@ -168,9 +169,13 @@ MISSTATED_COPIED = {
     "en": "the passage's sentence the reply copies gives {copied}, not {number} (“{source}”)",
     "zh": "回复照抄的段落句子给出的是 {copied}，不是 {number}（“{source}”）",
 }
+MISSTATED_TABLE = {
+    "en": "{table} gives it otherwise, and the passage stating {number} speaks of something else (“{source}”)",
+    "zh": "{table} 给出的是另一个值，而给出 {number} 的段落说的是别的（“{source}”）",
+}
 MISSTATED_AS = (("counted", MISSTATED_COUNT), ("setting", MISSTATED_SETTING), ("owner", MISSTATED_OWNER),
                 ("bound", MISSTATED_BOUND), ("dataset", MISSTATED_DATASET), ("others", MISSTATED_EACH),
-                ("copied", MISSTATED_COPIED))
+                ("copied", MISSTATED_COPIED), ("table", MISSTATED_TABLE))
 NOTE_SECTION = "your note"
 
 
@@ -441,7 +446,8 @@ class Asker:
                            or borrowed_facts(text, question, [(p.title, p.chunk.text) for p in passages],
                                                self._papers_named(question))
                            or bounds_given_as_values(text, question, sources)
-                           or swapped_numbers(text, sources)):
+                           or swapped_numbers(text, sources)
+                           or numbers_a_table_contradicts(text, sources)):
             reply.reason = "misstated"
             reply.facts = [_misstated_template(m)[language].format(**vars(m)) for m in misstated]
         elif not reply.citations:  # the small embedded model often cites nothing

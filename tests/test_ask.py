@@ -316,6 +316,15 @@ XYLAYOUTLM = ("2203.06947", "XYLayoutLM: Towards Layout-Aware Multimodal Network
      "How much F1 does DCPE add on the Chinese subset of XFUN under the default reading order, and how much "
      "after Augmented XY Cut?",
      "the passage's sentence the reply copies gives 0.1%, not 1.5% (“to the baseline model"),
+    # unseen22 (u22-01, shown in a rerun): the imitation learning's rate given for PPO's.
+    ("[2] The learning rate used in PaSa's PPO training of the Crawler was 1e-5, and the total training steps were 250.",
+     ["Table 4: The hyperparameters used in PPO training.\nlearning rate: Value 1e-6\nepoch per step: Value 2\n"
+      "forward batch size: Value 1\ntotal step: Value 250",
+      "The Crawler training process involves two stages. First, we perform imitation learning for 1 epoch on 12,989 "
+      "training data with a learning rate of 1e-5. In the second stage, we apply PPO training."],
+     "In PaSa's PPO training of the Crawler, what learning rate was used and how many total training steps were run?",
+     "Table 4 on PPO: “learning rate: Value 1e-6” gives it otherwise, and the passage stating 1e-5 speaks of "
+     "something else (“imitation learning for 1 epoch on 12,989 training data with a learning rate of 1e-5.”)"),
 ])
 def test_a_reply_taking_a_number_for_another_is_refused_naming_why(services: Services, reply: str,
                                                                     chunks: list[str], question: str,

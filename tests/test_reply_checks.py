@@ -21,6 +21,7 @@ from agent.reply_checks import (
     unnamed_symbols,
     unsupported_facts,
 )
+from agent.reply_checks.contradicted import numbers_a_table_contradicts
 from agent.reply_checks.copied import swapped_numbers
 from agent.reply_checks.misstated import _as_change
 from kb.retrieval import load_glossary, render_english
@@ -1008,3 +1009,28 @@ def test_a_number_swapped_into_a_copied_sentence_is_misstated(reply: str, swappe
     found = swapped_numbers(reply, [DCPE_GAINS])
     assert [(m.number, m.copied) for m in found] == swapped
     assert all("DCPE only gains 0.1% F1" in m.source for m in found)
+
+
+# PaSa's Table 4 (one column) and the prose on its two training stages, as the chunker writes them.
+PPO_TABLE = ("Table 4: The hyperparameters used in PPO training.\n"
+             "learning rate: Value 1e-6\nepoch per step: Value 2\nforward batch size: Value 1\ntotal step: Value 250")
+TRAINING_STAGES = ("Crawler The training process involves two stages. First, we perform imitation learning for 1 epoch "
+                   "on 12,989 training data with a learning rate of 1e-5 and batch size of 4 per device. In the "
+                   "second stage, we apply PPO training.")
+
+
+@pytest.mark.parametrize(("reply", "flagged"), [
+    # unseen22 (u22-01, shown in a rerun): the imitation learning's rate given for PPO's.
+    ("[2] The learning rate used in PaSa's PPO training of the Crawler was 1e-5, and the total training steps "
+     "were 250.", ["1e-5"]),
+    ("The PPO training used a learning rate of 1e-6 over 250 steps [1].", []),  # the table's own
+    ("Imitation learning used a learning rate of 1e-5 [2].", []),  # the prose's, for what it says
+    ("The Crawler's learning rate was 1e-5 [2].", []),  # no word of what the table is about
+])
+def test_a_prose_number_given_for_what_a_table_lists_otherwise_is_misstated(reply: str, flagged: list[str]) -> None:
+    found = numbers_a_table_contradicts(reply, [PPO_TABLE, TRAINING_STAGES])
+    assert [m.number for m in found] == flagged
+    assert all(m.table == "Table 4 on PPO: “learning rate: Value 1e-6”" and "learning rate of 1e-5" in m.source
+               for m in found)
+    # A passage sentence stating the number of PPO makes it PPO's.
+    assert numbers_a_table_contradicts(reply, [PPO_TABLE, "PPO training used a learning rate of 1e-5."]) == []

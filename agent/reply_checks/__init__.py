@@ -11,13 +11,15 @@ One module per kind of fault, over `reading` (how every check reads a text):
 `non_answers` (silent, echoing or numberless replies), `unsupported` (facts no passage holds,
 with `equations` for settings like "g_c = 2"), `cells` (a table cell misread), `misstated`
 (a number taken for something else, with `counts` for what a number counts), `bounds` (a bound
-given as a value), `borrowed` (another paper's fact) and `copied` (a passage's sentence copied
-with another number in it).
+given as a value), `borrowed` (another paper's fact), `copied` (a passage's sentence copied
+with another number in it) and `contradicted` (a prose number given for what a table lists
+otherwise).
 """
 
 from agent.reply_checks.borrowed import borrowed_facts
 from agent.reply_checks.bounds import bounds_given_as_values
 from agent.reply_checks.cells import Misread, TableCell, abbreviations, misread_cells, table_cells
+from agent.reply_checks.contradicted import numbers_a_table_contradicts
 from agent.reply_checks.copied import swapped_numbers
 from agent.reply_checks.misstated import Misstated, datasets_asked, misstated_numbers
 from agent.reply_checks.non_answers import gives_no_number, restates, says_absent, unnamed_symbols
@@ -38,6 +40,7 @@ __all__ = [
     "mentions",
     "misread_cells",
     "misstated_numbers",
+    "numbers_a_table_contradicts",
     "paper_name",
     "restates",
     "says_absent",

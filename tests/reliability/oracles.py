@@ -89,6 +89,7 @@ def reply(data: bytes) -> None:
         gives_no_number,
         misread_cells,
         misstated_numbers,
+        numbers_a_table_contradicts,
         restates,
         says_absent,
         swapped_numbers,
@@ -112,7 +113,8 @@ def reply(data: bytes) -> None:
     for misstated in [*misstated_numbers(answer, question, sources),
                       *borrowed_facts(answer, question, list(zip(titles, sources, strict=False))),
                       *bounds_given_as_values(answer, question, sources),
-                      *swapped_numbers(answer, sources)]:
+                      *swapped_numbers(answer, sources),
+                      *numbers_a_table_contradicts(answer, sources)]:
         assert misstated.number in answer, f"misstated {misstated.number!r} is not in the reply"
 
 
