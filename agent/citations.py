@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.reply_checks import CITATION, split_sentences
+from agent.reply_checks.reading import REMOVED
 from kb.retrieval import Hit, render_english
 from kb.terms import has_cjk, terms, tokenize
 from kb.types import Passage
 
 NOT_FOUND = "NOT IN SOURCES"
-REMOVED = "[citation removed]"
 PASSAGE_CHARS = 1200  # per passage in the prompt: six fit the embedded model's 4k context
 
 

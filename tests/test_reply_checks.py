@@ -50,6 +50,15 @@ def test_which_names_and_numbers_no_passage_holds(reply: str, facts: list[str]) 
     assert unsupported_facts(reply, "How well does it do?", [passage]) == facts
 
 
+def test_a_sentence_after_an_invented_citation_opens_with_its_own_first_word() -> None:
+    # The filter shows an invented "[2]" as "[citation removed]"; "Once" still opens its sentence
+    # (found writing u22-13's test, where "Once" was refused as a name no passage holds).
+    reply = "DCPE adds 0.1% [1]. [citation removed] Once Augmented XY Cut is applied, it comes to 1.5%."
+    passage = "DCPE only gains 0.1%. However, after Augmented XY Cut, the improvement comes to 1.5%."
+    assert unsupported_facts(reply, "How much does DCPE add?", [passage]) == []
+    assert unsupported_facts(reply.replace("Once", "Twice Then"), "How much?", [passage]) == ["Then"]
+
+
 BETHE = "We find ν = 1 in d = 1, and the coefficient is consistent with C = 1/8; the transition occurs at rc = 2t."
 
 

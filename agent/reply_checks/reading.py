@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from kb.terms import STOPWORDS, stem
 
 CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,，;]\s*\d{1,3})*)\]")
+REMOVED = "[citation removed]"  # what the citation filter shows for a citation the model invented
 SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 # Chinese function characters: a bigram holding one ("的算" in "…的算法") carries no content.
