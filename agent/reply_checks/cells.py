@@ -101,7 +101,6 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
     reply = CITATION.sub(" ", answer)
     answered = values_in(reply)  # a cell holding any of these was read for a number
     unread = [c for c in cells if not c.values & answered]  # the cells a misread may have meant
-    unread_set = set(unread)
     asked = words(spell_out(question))
     # A row labelled by a number the question states ("2.0: Crawler Recall 0.8063", asked "with a
     # reward coefficient of 2.0") is named by it like a word: `words` keeps no numbers.
@@ -143,9 +142,9 @@ def misread_cells(answer: str, question: str, sources: Sequence[str],
                 continue
             # Where the question names several columns of the row, the reply's own words before the
             # number say which it read: u21-12's "精确率（Precision）为 0.38", the row's recall.
-            row = [c for c in cells if c.row == read.row and table_text[c] == table_text[read]]
-            stated_row = [c for c in row if c is not read and c.values & answered]
-            row = [c for c in row if c in unread_set]
+            row_cells = [c for c in cells if c.row == read.row and table_text[c] == table_text[read]]
+            stated_row = [c for c in row_cells if c is not read and c.values & answered]
+            row = [c for c in row_cells if not c.values & answered]
             if column_named := _column_named_instead(read, row, clause_words, lambda h: words(spell_out(h))):
                 out.append(Misread(token, _cell_name(read), _cell_name(column_named)))
                 continue

@@ -33,13 +33,15 @@ def numbers_a_table_contradicts(answer: str, sources: Sequence[str]) -> list[Mis
             if not token[0].isdigit() or not (stated := values_in(token)):
                 continue
             clause, clause_start = sentence[clause_start:match.start()], match.end()
+            stating = [s for s in prose if values_in(s) & stated]  # where the passages say the number
+            if not stating:
+                continue
             for rows, caption in tables:
                 named = [n for n in names_in(caption) if mentions(clause, n)]
                 quantity = [(line, values) for label, line, values in rows if len(label) > 3 and mentions(clause, label)]
                 if not named or not quantity or any(stated & values for _, values in quantity):
                     continue
-                stating = [s for s in prose if values_in(s) & stated]
-                if not stating or any(mentions(s, n) for s in stating for n in named):
+                if any(mentions(s, n) for s in stating for n in named):
                     continue
                 row = quantity[0][0]
                 where = next(m for m in FACT_TOKEN.finditer(stating[0]) if values_in(m.group()) & stated)

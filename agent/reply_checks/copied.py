@@ -46,10 +46,12 @@ def swapped_numbers(answer: str, sources: Sequence[str]) -> list[Misstated]:
         copied = sorted(((len(shared), s, values) for s, passage_words, values in shaped
                          if len(shared := words & passage_words) >= COPIED_MIN_SHARED
                          and len(shared) >= COPIED_MIN_SHARE * len(words)), key=lambda c: -c[0])
-        if not copied or any(values_in(sentence) & values for _, _, values in copied):
+        kept = values_in(sentence)
+        if not copied or any(kept & values for _, _, values in copied):
             continue  # a sentence of its own, or one keeping a number of its source
         source = copied[0][1]
         first = _numbers(source)[0]
-        quoted = around(source, source.index(first), source.index(first) + len(first))
+        start = source.index(first)
+        quoted = around(source, start, start + len(first))
         out.extend(Misstated(number, quoted, copied=", ".join(_numbers(source))) for number in stated)
     return out
