@@ -54,6 +54,7 @@ from agent.reply_checks import (
     restates,
     says_absent,
     split_sentences,
+    states_no_law,
     swapped_numbers,
     unnamed_symbols,
     unsupported_facts,
@@ -111,6 +112,9 @@ NOT_AN_ANSWER = {
                "zh": "模型的回复说明这些段落没有给出答案。"},
     "no number": {"en": "The question asks for a number and the model's reply gives none, so it is not an answer.",
                   "zh": "问题问的是一个数值，模型的回复却没有给出任何数值，所以不能算作回答。"},
+    "no law": {"en": "The question asks how one quantity scales with another and the model's reply states no law "
+                     "(no equation, power, ∝ or ~), so it is not an answer.",
+               "zh": "问题问的是一个量如何随另一个量标度，模型的回复却没有给出任何标度关系（等式、幂次、∝ 或 ~），所以不能算作回答。"},
     "unnamed symbol": {"en": "The question asks for the value of {facts} and the model's reply never names it, "
                              "so it is not an answer.",
                        "zh": "问题问的是 {facts} 的数值，模型的回复却没有提到它，所以不能算作回答。"},
@@ -433,6 +437,8 @@ class Asker:
             reply.reason = "absent"
         elif gives_no_number(question, text):
             reply.reason = "no number"
+        elif states_no_law(question, text):
+            reply.reason = "no law"
         elif symbols := unnamed_symbols(question, text):
             reply.reason, reply.facts = "unnamed symbol", symbols
         elif facts := unsupported_facts(text, question, [_headed(p) for p in passages]):
@@ -475,7 +481,7 @@ class Asker:
     def refusal(self, question: str, language: str, hits: Sequence[Hit], reason: str | None = None,
                 facts: Sequence[str] = (), closest: Sequence[Passage] = (), unheld: Sequence[str] = ()) -> Answer:
         """The learner-facing refusal; `reason` ("empty", "echo", "absent", "unsupported", "misread",
-        "misstated", "no number", "unnamed symbol", "unsourced") says why a reply the model did write
+        "misstated", "no number", "no law", "unnamed symbol", "unsourced") says why a reply the model did write
         is not shown as an answer.
         `closest`: the passages the model was given, the first few listed for the learner to
         read — the small embedded model often finds no answer in a passage that holds one.

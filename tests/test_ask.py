@@ -276,6 +276,16 @@ def test_a_reply_with_no_number_to_a_question_asking_one_is_refused(services: Se
     assert "recall of 0.18" in answer.answer  # the passage that holds it is listed to read
 
 
+def test_a_reply_that_states_no_law_for_a_scaling_asked_is_refused(services: Services) -> None:
+    # u22-30: the model said the crossover temperature "scales with g − gc", which the question assumed.
+    llm = RecordingLLM(["The crossover temperature scales with g - gc and decreases for g > gc [1]."])
+    answer = asker_with(services, llm).ask("How does the crossover temperature of the Bethe lattice nodes scale "
+                                           "with g - gc?")
+    assert answer.refused and not answer.citations
+    assert answer.answer.startswith("The question asks how one quantity scales with another and the model's reply "
+                                    "states no law")
+
+
 def test_a_reply_that_never_names_the_symbol_asked_for_is_refused(services: Services) -> None:
     # u8-29: the reply's "one" counted the critical dimensions' shift, not g_c.
     llm = RecordingLLM(["On the Bethe lattice the critical disorder grows with the connectivity of one node [1]."])

@@ -17,6 +17,7 @@ from agent.reply_checks import (
     paper_name,
     restates,
     says_absent,
+    states_no_law,
     table_cells,
     unnamed_symbols,
     unsupported_facts,
@@ -514,6 +515,23 @@ def test_a_number_the_prose_states_too_is_not_checked_against_the_table() -> Non
 def test_a_reply_that_gives_no_number_where_one_is_asked_is_no_answer(question: str, reply: str,
                                                                      refused: bool) -> None:
     assert gives_no_number(question, reply) is refused
+
+
+@pytest.mark.parametrize(("question", "reply", "refused"), [
+    # u22-30 (unanswerable: the paper treats zero temperature only): "it scales" is no law.
+    ("在 Bethe 晶格扩展节点的量子转子论文中，有限温度下量子临界区的交叉温度如何随 g − gc 标度？",
+     "有限温度下量子临界区的交叉温度随 g − gc 标度 [1]。当 g > gc 时，交叉温度随 g − gc 标度减小。", True),
+    ("How does the crossover temperature scale with g - gc?", "It scales with g - gc and grows [2].", True),
+    ("交叉温度如何随 g − gc 标度？", "交叉温度 T* ∝ (g − gc)^{zν} [1]。", False),
+    ("How is the hopping amplitude scaled with z?", "It is rescaled as t′ ≡ z t0, kept finite [1].", False),  # u8-17
+    ("How is the hopping amplitude scaled with z?", "As 1/√z in the disordered phase [1].", False),
+    ("How does the gap scale with g?", "The gap vanishes linearly as g approaches gc [3].", False),
+    ("交叉温度如何随 g 标度？", "它与 g − gc 成正比 [1]。", False),
+    ("What is the hopping amplitude?", "It is a constant [1].", False),  # no scaling asked
+])
+def test_a_reply_that_states_no_law_where_a_scaling_is_asked_is_no_answer(question: str, reply: str,
+                                                                          refused: bool) -> None:
+    assert states_no_law(question, reply) is refused
 
 
 XY_DCPE_RATES = ("(F *_lk)(p) = sum F(s)k(t) (5)\n\nwhere F, k are the input feature map and filter. By stacking "

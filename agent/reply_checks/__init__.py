@@ -8,7 +8,7 @@ as a score, a count of training examples read as tokens). Pure functions of text
 tested on its own; `agent.ask` decides what the learner sees.
 
 One module per kind of fault, over `reading` (how every check reads a text):
-`non_answers` (silent, echoing or numberless replies), `unsupported` (facts no passage holds,
+`non_answers` (silent, echoing, numberless or lawless replies), `unsupported` (facts no passage holds,
 with `equations` for settings like "g_c = 2"), `cells` (a table cell misread), `misstated`
 (a number taken for something else, with `counts` for what a number counts), `bounds` (a bound
 given as a value), `borrowed` (another paper's fact), `copied` (a passage's sentence copied
@@ -22,7 +22,7 @@ from agent.reply_checks.cells import Misread, TableCell, abbreviations, misread_
 from agent.reply_checks.contradicted import numbers_a_table_contradicts
 from agent.reply_checks.copied import swapped_numbers
 from agent.reply_checks.misstated import Misstated, datasets_asked, misstated_numbers
-from agent.reply_checks.non_answers import gives_no_number, restates, says_absent, unnamed_symbols
+from agent.reply_checks.non_answers import gives_no_number, restates, says_absent, states_no_law, unnamed_symbols
 from agent.reply_checks.reading import CITATION, cited_numbers, mentions, paper_name, split_sentences
 from agent.reply_checks.unsupported import unsupported_facts
 
@@ -45,6 +45,7 @@ __all__ = [
     "restates",
     "says_absent",
     "split_sentences",
+    "states_no_law",
     "swapped_numbers",
     "table_cells",
     "unnamed_symbols",

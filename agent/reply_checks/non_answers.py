@@ -1,6 +1,7 @@
 """Replies that are no answer though they read like one: one that says the passages are
 silent, one that restates the question, one that gives no number to a question asking for one,
-one that never names the symbol asked about."""
+one that states no law to a question asking how a quantity scales, one that never names the
+symbol asked about."""
 
 from __future__ import annotations
 
@@ -72,6 +73,32 @@ def gives_no_number(question: str, answer: str) -> bool:
     # "r = t′" states a value in symbols (u6-20).
     return (not _numbers_said(answer) - _numbers_said(question) and not SPELLED_NUMBER.search(reply)
             and reply.count("=") <= question.count("="))
+
+
+# A question that asks how one quantity scales with another: "how does T* scale with g − gc",
+# "how is the hopping scaled with z", "交叉温度如何随 g − gc 标度".
+ASKS_SCALING = re.compile(
+    r"\bhow\s+(?:does|do|did|is|are|was|were|would|should|must)\s+(?:[^\s?]+\s+){0,12}?(?:re)?scal(?:e|es|ed)\b"
+    r"|(?:如何|怎样|怎么)[^？?。]{0,30}?标度|标度(?:律|关系)(?:是|为|如何|怎样)",
+    re.IGNORECASE)
+# What states a scaling law: "∝ (g − gc)^{zν}", "t0 ~ 1/√z", "scales linearly", "与 z 成反比", "幂律".
+STATES_LAW = re.compile(
+    r"[∝∼~^√²³⁻¹/]|\*\*|\b(?:power|exponents?|proportional|inversely|linear(?:ly)?|quadratic(?:ally)?|"
+    r"cubic(?:ally)?|logarithmic(?:ally)?|exponential(?:ly)?|squared?|root)\b|幂|指数|线性|平方|立方|根号|开方|反比|正比|对数|倒数",
+    re.IGNORECASE)
+
+
+def states_no_law(question: str, answer: str) -> bool:
+    """True when `question` asks how one quantity scales with another and `answer` states no law
+    for it — no equation, power, ∝, ~, 1/z or "linearly": "交叉温度随 g − gc 标度减小" (u22-30, answered
+    from memory about a finite-temperature crossover the zero-temperature paper never treats) says
+    only that it scales, which the question already assumed."""
+    if not ASKS_SCALING.search(question):
+        return False
+    reply = CITATION.sub(" ", answer)
+    # An equation states a law too: "t′ ≡ z t0" answers how the hopping is scaled with z (u8-17).
+    equations = sum(reply.count(sign) for sign in "=≡≈")
+    return not STATES_LAW.search(reply) and equations <= sum(question.count(sign) for sign in "=≡≈")
 
 
 # A subscripted symbol a question asks about, with up to two words before it that name it:

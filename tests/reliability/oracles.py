@@ -92,6 +92,7 @@ def reply(data: bytes) -> None:
         numbers_a_table_contradicts,
         restates,
         says_absent,
+        states_no_law,
         swapped_numbers,
         unnamed_symbols,
         unsupported_facts,
@@ -102,6 +103,8 @@ def reply(data: bytes) -> None:
     titles = [f"{name}: a paper" for name in ("PaSa", "XYLayoutLM")][:len(sources)]
     assert all(isinstance(said, bool) for said in (says_absent(answer), restates(question, answer),
                                                      gives_no_number(question, answer)))
+    if states_no_law(question, answer):  # a reply with a law in it is never called lawless
+        assert not any(sign in answer for sign in "∝^="), f"a law in {answer!r} was missed"
     for symbol in unnamed_symbols(question, answer):
         assert symbol.replace("_", "") in question.replace("_", "").replace("{", "").replace("}", ""), \
             f"unnamed symbol {symbol!r} is not the question's"
