@@ -9,10 +9,17 @@ import re
 from collections.abc import Sequence
 
 from agent.reply_checks.misstated import Misstated
-from agent.reply_checks.reading import CITATION, FACT_TOKEN, around, mentions, names_in, split_sentences, values_in
+from agent.reply_checks.reading import (
+    CITATION,
+    FACT_TOKEN,
+    around,
+    mentions,
+    names_in,
+    passage_sentences,
+    split_sentences,
+    values_in,
+)
 from kb.tables import ONE_CELL_ROW, TABLE_ROW, row_labels
-
-SENTENCE = re.compile(r"(?<=[.!?])\s+|\n")  # a passage's prose, cut into sentences
 
 
 def numbers_a_table_contradicts(answer: str, sources: Sequence[str]) -> list[Misstated]:
@@ -24,7 +31,7 @@ def numbers_a_table_contradicts(answer: str, sources: Sequence[str]) -> list[Mis
     tables = [(rows, other) for rows, other in parsed if rows]
     if not tables:
         return []
-    prose = [s for _, other in parsed for s in SENTENCE.split(other) if values_in(s)]
+    prose = [s for _, other in parsed for s in passage_sentences(other) if values_in(s)]
     out: list[Misstated] = []
     for sentence in split_sentences(CITATION.sub(" ", answer)):
         clause_start = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent.reply_checks.misstated import Misstated
-from agent.reply_checks.reading import CITATION, FACT_TOKEN, around, number_of, split_sentences, values_in
+from agent.reply_checks.reading import CITATION, around, numbers_in, passage_sentences, split_sentences, values_in
 from kb.terms import terms
 
 # A reply sentence copies a passage sentence when they share this many words and the passage's
@@ -23,23 +23,15 @@ def _words(text: str) -> set[str]:
     return {t for t in terms(text, parts=False) if not any(c.isdigit() for c in t)}
 
 
-def _numbers(text: str) -> list[str]:
-    """The numbers of two or more digits a sentence states, as written ("1.5%", "0.7227")."""
-    return [t for t in FACT_TOKEN.findall(text)
-            if t[0].isdigit() and sum(c.isdigit() for c in t) >= 2 and number_of(t) is not None]
-
-
 def swapped_numbers(answer: str, sources: Sequence[str]) -> list[Misstated]:
     """Numbers in `answer` that stand in a sentence copied from a passage in place of that
     sentence's own: the copied sentence states none of the passage sentence's numbers, and this
     one is not among them. A sentence stating one of them as well (a paraphrase joining two
     sentences, "0.1% without and 1.5% with") is left alone."""
-    passage_sentences = [s for text in sources for line in text.splitlines() for s in split_sentences(line)
-                         if _numbers(s)]
-    shaped = [(s, _words(s), values_in(s)) for s in passage_sentences]
+    shaped = [(s, _words(s), values) for text in sources for s in passage_sentences(text) if (values := values_in(s))]
     out: list[Misstated] = []
     for sentence in split_sentences(CITATION.sub(" ", answer)):
-        stated = _numbers(sentence)
+        stated = numbers_in(sentence)
         words = _words(sentence)
         if not stated or len(words) < COPIED_MIN_SHARED:
             continue
@@ -50,8 +42,8 @@ def swapped_numbers(answer: str, sources: Sequence[str]) -> list[Misstated]:
         if not copied or any(kept & values for _, _, values in copied):
             continue  # a sentence of its own, or one keeping a number of its source
         source = copied[0][1]
-        first = _numbers(source)[0]
+        first = numbers_in(source)[0]
         start = source.index(first)
         quoted = around(source, start, start + len(first))
-        out.extend(Misstated(number, quoted, copied=", ".join(_numbers(source))) for number in stated)
+        out.extend(Misstated(number, quoted, copied=", ".join(numbers_in(source))) for number in stated)
     return out

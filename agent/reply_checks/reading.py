@@ -74,12 +74,20 @@ def is_share(token: str) -> bool:
     return "%" in token or "." in token
 
 
+def numbers_in(text: str) -> list[str]:
+    """The numbers of two or more digits `text` states, as written ("1.5%", "0.7227", "1e-6")."""
+    return [t for t in FACT_TOKEN.findall(text)
+            if t[0].isdigit() and sum(c.isdigit() for c in t) >= 2 and number_of(t) is not None]
+
+
 def values_in(text: str) -> set[float]:
-    out: set[float] = set()
-    for token in FACT_TOKEN.findall(text):
-        if token[0].isdigit() and sum(c.isdigit() for c in token) >= 2 and (value := number_of(token)) is not None:
-            out |= forms_of(value)
-    return out
+    """The values of `numbers_in(text)`, each also as a percentage either way."""
+    return {form for token in numbers_in(text) for form in forms_of(number_of(token) or 0.0)}
+
+
+def passage_sentences(text: str) -> list[str]:
+    """A passage's sentences, each within one line: a table row or a heading is its own line."""
+    return [s for line in text.splitlines() for s in split_sentences(line)]
 
 
 def names_in(text: str) -> list[str]:
