@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,7 @@ from agent.reply_checks import (
     misread_cells,
     misstated_numbers,
     numbers_a_table_contradicts,
+    numbers_given_in_swapped_order,
     restates,
     says_absent,
     split_sentences,
@@ -90,6 +92,8 @@ NO_SHOWN_ANSWER_IN_PASSAGES = {
 # Asked again after a reply of citation marks alone.
 FULL_SENTENCE = "Answer in a full sentence."
 CLOSEST = 3  # passages shown with such a refusal
+BYLINE_CHARS = 400  # of a paper's first chunk, where a PDF names its authors
+FOOTNOTE_MARKS = re.compile(r"(?<=[^\W\d_])\d+(?:,\s*\d+)*\b")  # a byline's affiliations: "Tešanović1", "Maestro,1, 2"
 QUOTE_CHARS = 240  # of each, the sentence nearest the question
 SUGGEST_HEAD = {"en": "To answer it, ingest papers on it:", "zh": "可以先导入相关论文："}
 # Why a reply the model did write is refused all the same.
@@ -177,9 +181,13 @@ MISSTATED_TABLE = {
     "en": "{table} gives it otherwise, and the passage stating {number} speaks of something else (“{source}”)",
     "zh": "{table} 给出的是另一个值，而给出 {number} 的段落说的是别的（“{source}”）",
 }
+MISSTATED_SWAPPED = {
+    "en": "the passage gives {number} for “{swapped}”, the other of the two things the reply gives numbers to (“{source}”)",
+    "zh": "段落里 {number} 是“{swapped}”的数值，回复把两项的数值对调了（“{source}”）",
+}
 MISSTATED_AS = (("counted", MISSTATED_COUNT), ("setting", MISSTATED_SETTING), ("owner", MISSTATED_OWNER),
                 ("bound", MISSTATED_BOUND), ("dataset", MISSTATED_DATASET), ("others", MISSTATED_EACH),
-                ("copied", MISSTATED_COPIED), ("table", MISSTATED_TABLE))
+                ("copied", MISSTATED_COPIED), ("table", MISSTATED_TABLE), ("swapped", MISSTATED_SWAPPED))
 NOTE_SECTION = "your note"
 
 
@@ -385,6 +393,8 @@ class Asker:
         hits = self.retrieve(question, scope=scope, k=k, history=history, llm=llm)
         evidence = self.evidence(self.retrieval_query(question, history), hits, llm)
         unheld = unheld_names(question, [_headed(h.passage) for h in evidence])
+        if unheld:  # an author's name is held by the paper's byline, which the passages rarely are
+            unheld = unheld_names(question, [_headed(h.passage) for h in evidence] + self._bylines(evidence))
         if not evidence or unheld:
             answer = self.refusal(question, language, hits, unheld=unheld)
             if on_text:
@@ -453,7 +463,8 @@ class Asker:
                                                self._papers_named(question))
                            or bounds_given_as_values(text, question, sources)
                            or swapped_numbers(text, sources)
-                           or numbers_a_table_contradicts(text, sources)):
+                           or numbers_a_table_contradicts(text, sources)
+                           or numbers_given_in_swapped_order(text, sources, self._words)):
             reply.reason = "misstated"
             reply.facts = [_misstated_template(m)[language].format(**vars(m)) for m in misstated]
         elif not reply.citations:  # the small embedded model often cites nothing
@@ -461,6 +472,19 @@ class Asker:
             if not cited_numbers(reply.attributed):
                 reply.reason = "unsourced"  # nothing ties it to the passages: it came from the model's memory
         return reply
+
+    def _bylines(self, hits: Sequence[Hit]) -> list[str]:
+        """The authors of the papers `hits` come from, as their metadata and their first page's
+        opening lines give them: "the paper by Murray, Del Maestro and Tešanović" (u23-03) names
+        the paper, not something its passages must mention."""
+        out = []
+        for paper_id in dict.fromkeys(h.passage.chunk.paper_id for h in hits):
+            paper = papers.get_paper(self.db, paper_id)
+            opening = self.db.scalar("SELECT text FROM chunks WHERE paper_id = ? AND kind = 'body' ORDER BY seq LIMIT 1",
+                                     (paper_id,))
+            byline = FOOTNOTE_MARKS.sub("", str(opening or "")[:BYLINE_CHARS])
+            out.append(" ".join([*(paper.authors if paper else []), byline]))
+        return out
 
     def _papers_named(self, question: str) -> list[str]:
         """Titles of the KB's papers whose name (what the title opens with, "PaSa: …") the
@@ -581,7 +605,8 @@ class Asker:
 # A name made of plain capitalised words ("Semantic Scholar", "Markov Decision Process"). Its
 # words alone are common, so BM25 and the coverage test count it found where one word is:
 # "Semantic Scholar" passed on "semantic entity recognition" and "Google Scholar" (u14-20).
-TITLE_CASE_NAME = re.compile(r"(?<![A-Za-z0-9-])[A-Z][a-z]+(?: [A-Z][a-z]+)+(?![A-Za-z0-9-])")
+# Its letters may carry accents ("Zlatko Tešanović"); a Chinese character ends it ("Del Maestro的").
+TITLE_CASE_NAME = re.compile(r"(?<![A-Za-zß-ÿĀ-ſ0-9-])[A-Z][a-zß-öø-ÿĀ-ſ]+(?: [A-Z][a-zß-öø-ÿĀ-ſ]+)+(?![A-Za-zß-ÿĀ-ſ0-9-])")
 SENTENCE_START = re.compile(r"(?:^|[.?!。？！：:]\s*)$")
 # A metric at a cutoff ("Recall@10", "NDCG@10"): a paper that reports Recall@20 and Recall@50
 # does not report Recall@10, though every word of the question is in its table (u17-28, answered
@@ -614,8 +639,19 @@ def unheld_names(question: str, sources: Sequence[str]) -> list[str]:
     names.extend(AT_SPACED.sub("@", m.group()) for m in METRIC_AT.finditer(question))
     names.extend(f"{name.replace('–', '-')} {RESULT_KINDS.get(kind, kind)}"
                  for name, kind in NAMED_RESULT.findall(question) if name.lower() not in STOPWORDS)  # "The law"
-    held = [AT_SPACED.sub("@", " ".join(s.replace("-", " ").replace("–", " ").split())) for s in sources]
-    return [n for n in dict.fromkeys(names) if not any(mentions(h, n.replace("-", " ")) for h in held)]
+    held = [_unaccented(AT_SPACED.sub("@", " ".join(s.replace("-", " ").replace("–", " ").split()))) for s in sources]
+    return [n for n in dict.fromkeys(names) if not any(mentions(h, _unaccented(n).replace("-", " ")) for h in held)]
+
+
+# Accents a PDF's text layer writes as letters of their own: LaTeX's "Te\v{s}anovi\'c" reads
+# "Teˇsanovi´c" where a question writes "Tešanović".
+SPACING_ACCENTS = re.compile(r"[\u00a8\u00af\u00b4\u00b8\u02b0-\u02ff]")
+
+
+def _unaccented(text: str) -> str:
+    """`text` without accents, however written: "Tešanović" and "Teˇsanovi´c" are "Tesanovic"."""
+    decomposed = unicodedata.normalize("NFKD", SPACING_ACCENTS.sub("", text))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _known_parts(term: str, idf: Mapping[str, float]) -> bool:

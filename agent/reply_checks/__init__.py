@@ -12,8 +12,8 @@ One module per kind of fault, over `reading` (how every check reads a text):
 with `equations` for settings like "g_c = 2"), `cells` (a table cell misread), `misstated`
 (a number taken for something else, with `counts` for what a number counts), `bounds` (a bound
 given as a value), `borrowed` (another paper's fact), `copied` (a passage's sentence copied
-with another number in it) and `contradicted` (a prose number given for what a table lists
-otherwise).
+with another number in it), `contradicted` (a prose number given for what a table lists
+otherwise) and `respectively` (two numbers given to two things in the wrong order).
 """
 
 from agent.reply_checks.borrowed import borrowed_facts
@@ -24,6 +24,7 @@ from agent.reply_checks.copied import swapped_numbers
 from agent.reply_checks.misstated import Misstated, datasets_asked, misstated_numbers
 from agent.reply_checks.non_answers import gives_no_number, restates, says_absent, states_no_law, unnamed_symbols
 from agent.reply_checks.reading import CITATION, cited_numbers, mentions, paper_name, split_sentences
+from agent.reply_checks.respectively import numbers_given_in_swapped_order
 from agent.reply_checks.unsupported import unsupported_facts
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "misread_cells",
     "misstated_numbers",
     "numbers_a_table_contradicts",
+    "numbers_given_in_swapped_order",
     "paper_name",
     "restates",
     "says_absent",

@@ -84,12 +84,14 @@ def reply(data: bytes) -> None:
     NUL passage NUL …`: each returns, and whatever it flags is something the reply says, since
     a refusal names it to the learner ("the reply says 0.8335, which …")."""
     from agent.reply_checks import (
+        CITATION,
         borrowed_facts,
         bounds_given_as_values,
         gives_no_number,
         misread_cells,
         misstated_numbers,
         numbers_a_table_contradicts,
+        numbers_given_in_swapped_order,
         restates,
         says_absent,
         states_no_law,
@@ -117,8 +119,11 @@ def reply(data: bytes) -> None:
                       *borrowed_facts(answer, question, list(zip(titles, sources, strict=False))),
                       *bounds_given_as_values(answer, question, sources),
                       *swapped_numbers(answer, sources),
-                      *numbers_a_table_contradicts(answer, sources)]:
+                      *numbers_a_table_contradicts(answer, sources),
+                      *numbers_given_in_swapped_order(answer, sources, lambda text: set(terms(text)))]:
         assert misstated.number in answer, f"misstated {misstated.number!r} is not in the reply"
+        assert misstated.swapped in " ".join(CITATION.sub(" ", answer).split()), \
+            f"swapped for {misstated.swapped!r}, not in the reply"
 
 
 ORACLES = {"plan": lambda b: plan(b.decode("utf-8", "replace")), "atom": atom, "config": config, "reply": reply}
