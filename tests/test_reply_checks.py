@@ -25,6 +25,7 @@ from agent.reply_checks import (
 from agent.reply_checks.contradicted import numbers_a_table_contradicts
 from agent.reply_checks.copied import swapped_numbers
 from agent.reply_checks.misstated import _as_change
+from agent.reply_checks.respectively import numbers_given_in_swapped_order
 from kb.retrieval import load_glossary, render_english
 from kb.terms import has_cjk, terms
 
@@ -537,6 +538,8 @@ def test_a_reply_that_states_no_law_where_a_scaling_is_asked_is_no_answer(questi
 XY_DCPE_RATES = ("(F *_lk)(p) = sum F(s)k(t) (5)\n\nwhere F, k are the input feature map and filter. By stacking "
                  "dilated convolutions with different dilation rates l > 1, the DCPE module attends further.")
 BETHE_GC = "The system exhibits a quantum critical point at g = gc. For g > gc the system is disordered."
+# The Bethe paper's condition for g_c as PyMuPDF reads the formula: stray 2s, none gc's value.
+GC_CONDITION = "critical value of g determined by the condition\n\n�Λ dd+1p (2π)d+1\n\n1 � p4 + 4tp2 (24)\n\n1 gc\n\n="
 REWARD_TABLE = ("Table 9: Ablation of the reward coefficient α on AutoScholarQuery test set.\n"
                 "0.5: Crawler Recall 0.7227; Crawler Actions 175.9")
 
@@ -549,10 +552,19 @@ REWARD_TABLE = ("Table 9: Ablation of the reward coefficient α on AutoScholarQu
     ("C is 1/8 [1].", []),  # written "C = 1/8"
     ("The batch size is 5 [1].", []),  # no one-letter symbol: not a statement of this kind
     ("The rates satisfy l > 1 [1].", []),
+    # unseen23 (blind, unanswerable, u23-20): "gc", unmarked, is a symbol the question names; a
+    # one-digit value must stand near it, not in a formula's debris ("(2π)d+1", "4tp2").
+    ("当 d = 2 时临界耦合 gc 的具体数值是 2 [1]。", ["gc 的具体数值是 2"]),
+    ("It is 2 [1].", []),  # "it" is no symbol
 ])
 def test_a_symbols_value_stated_in_words_must_be_one_a_passage_holds(reply: str, unsupported: list[str]) -> None:
-    sources = [XY_DCPE_RATES, BETHE_GC, REWARD_TABLE, BETHE_FIT]
-    assert unsupported_facts(reply, "What value is it?", sources) == unsupported
+    sources = [XY_DCPE_RATES, BETHE_GC, REWARD_TABLE, BETHE_FIT, GC_CONDITION]
+    assert unsupported_facts(reply, "What value is the critical coupling gc?", sources) == unsupported
+
+
+def test_a_one_digit_value_a_passage_gives_its_symbol_nearby_is_held() -> None:
+    assert unsupported_facts("gc 的值是 2 [1]。", "gc 是多少？", ["For d = 3 we find gc = 2 exactly."]) == []
+    assert unsupported_facts("gc 的值是 2 [1]。", "gc 是多少？", [GC_CONDITION]) == ["gc 的值是 2"]
 
 
 @pytest.mark.parametrize(("reply", "unsupported"), [
@@ -803,6 +815,14 @@ def test_a_bare_count_of_a_narrower_thing_than_the_question_asks_is_named() -> N
                              ["The final test dataset consists of 98 positive samples and 102 negative samples."]) == []
     # Chinese counted words the glossary does not know ("候选") are not judged.
     assert misstated_numbers("[1] 76", "标注人员平均每个查询要审阅多少篇候选论文？", [REVIEWED], glossary=GLOSSARY) == []
+    # unseen23 (blind, unanswerable, u23-30): the count's head after "的" is what is counted; a
+    # qualifier the glossary does not know is judged only where the head says which papers.
+    question = "PaSa 的 RealScholarQuery 中，每个查询平均有多少篇经标注确认的相关论文？"
+    (found,) = misstated_numbers("[1] 每个查询平均需要 annotators review 76篇相关论文。", question, [REVIEWED],
+                                 glossary=GLOSSARY)
+    assert (found.number, found.counted) == ("76", "相关论文")
+    forms = "The dataset covers seven languages, with 1393 fully annotated forms."
+    assert misstated_numbers("[1] 1393", "XFUN 共有多少份完整标注的表单？", [forms], glossary=GLOSSARY) == []
 
 
 XFUN_SPLITS = ("XFUN extends FUNSD to 7 other languages. Each language includes 199 forms, where the training set "
@@ -1061,3 +1081,26 @@ def test_a_prose_number_given_for_what_a_table_lists_otherwise_is_misstated(repl
                for m in found)
     # A passage sentence stating the number of PPO makes it PPO's.
     assert numbers_a_table_contradicts(reply, [PPO_TABLE, "PPO training used a learning rate of 1e-5."]) == []
+
+
+@pytest.mark.parametrize(("reply", "swapped"), [
+    # unseen23, blind (u23-24, shown): the two gains of DCPE given in the wrong order.
+    ("在 XFUN 中文子集的 SER 任务上，DCPE 在默认阅读顺序下和配合 Augmented XY Cut 之后分别带来 1.5% 和 0.1% 的 F1 提升 [2]。",
+     [("1.5%", "配合 Augmented XY Cut 之后"), ("0.1%", "DCPE 在默认阅读顺序下")]),
+    ("在 XFUN 中文子集的 SER 任务上，DCPE 在默认阅读顺序下和配合 Augmented XY Cut 之后分别带来 0.1% 和 1.5% 的 F1 提升 [2]。",
+     []),  # the passage's order
+    ("In the default reading order and after Augmented XY Cut, DCPE gains 1.5% and 0.1% F1, respectively [1].",
+     [("1.5%", "after Augmented XY Cut"), ("0.1%", "In the default reading order")]),
+    ("In the default reading order and after Augmented XY Cut, DCPE gains 0.1% and 1.5% F1, respectively [1].", []),
+    ("DCPE gains 1.5% and 0.1% F1 [1].", []),  # no "respectively": not a pair given to two things
+    # Three numbers for three things are no pair; nor are things the passages' sentences both name.
+    ("默认阅读顺序、Augmented XY Cut 和 CPE 分别带来 1.5%、0.1% 和 0.2% 的提升 [1]。", []),
+    ("XYLayoutLM 和 LayoutXLM 分别得到 0.1% 和 1.5% [1]。", []),  # neither sentence names either
+    ("In the default order, after XY Cut and after Augmented XY Cut, DCPE gains 0.2%, 1.5% and 0.1%, respectively.",
+     []),
+])
+def test_two_numbers_given_to_two_things_in_the_wrong_order_are_misstated(reply: str,
+                                                                          swapped: list[tuple[str, str]]) -> None:
+    found = numbers_given_in_swapped_order(reply, [DCPE_GAINS], _words_as_ask_reads)
+    assert [(m.number, m.swapped) for m in found] == swapped
+    assert all(m.source for m in found)

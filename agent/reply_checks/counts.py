@@ -11,9 +11,11 @@ from agent.reply_checks.reading import COUNTED, FUNCTION_CHARS, nouns_of, things
 from kb.retrieval import render_english, unrendered
 from kb.terms import STOPWORDS, terms
 
-# What a question counts: "how many candidate papers did …", "多少篇相关论文".
+# What a question counts: "how many candidate papers did …", "多少篇相关论文"; of "多少篇经标注确认的
+# 相关论文" the head after "的", "相关论文" (u23-30), its qualifier being among the question's words.
 ASKS_COUNT = re.compile(r"\bhow\s+many\s+((?:[A-Za-z][\w-]*\s+){0,2}[A-Za-z][\w-]*)"
-                        r"|多少\s*[个条篇张次块名位项台种份]?\s*([\u4e00-\u9fff]{1,6})", re.IGNORECASE)
+                        r"|多少\s*[个条篇张次块名位项台种份]?\s*(?:([\u4e00-\u9fff]{1,8}?)的)?([\u4e00-\u9fff]{1,6})",
+                        re.IGNORECASE)
 
 
 class CountAsked(NamedTuple):
@@ -29,9 +31,14 @@ def count_asked(question: str, glossary: Mapping[str, str]) -> CountAsked | None
     asks = ASKS_COUNT.search(question)
     if not asks:
         return None
-    if asks.group(2):
-        asked = asks.group(2)
+    if asks.group(3):
+        asked, qualifier = asks.group(3), asks.group(2) or ""
         if set(unrendered(asked, glossary)) - FUNCTION_CHARS:
+            return None
+        kind = things_in(render_english(asked, glossary))
+        if set(unrendered(qualifier, glossary)) - FUNCTION_CHARS and len(kind) < 2:
+            # "完整标注的表单": a qualifier the glossary does not know may be the passage's own
+            # ("1393 fully annotated forms"); "经标注确认的相关论文" still says which papers.
             return None
     else:
         words = asks.group(1).split()

@@ -28,10 +28,13 @@ EQUATION = re.compile(rf"(?<![\w.])({SYMBOL})\s*=\s*({VALUE})(?![\d.]*\d)")
 # A reply stating a symbol's value in words: "g_c 的具体数值是 1/8", "l 设为 5", "α was 0.5". The
 # symbol is one letter, subscripted or not, so "the rate is 5" states nothing here.
 LETTER_SYMBOL = r"(?:[A-Za-z](?:_\{?[A-Za-z0-9]{1,3}\}?)?|[\u0370-\u03ff][A-Za-z0-9′]{0,2})"
+# Or two letters with the subscript unmarked, "gc": `unsupported_facts` reads such a symbol only
+# where the question names it, since "it is 5" has the same shape.
 STATED_VALUE = re.compile(
-    rf"(?<![A-Za-z0-9_.\\-])({LETTER_SYMBOL})\s*(?:的\s*)?(?:具体)?(?:数值|取值|值)?\s*"
+    rf"(?<![A-Za-z0-9_.\\-])({LETTER_SYMBOL}|[A-Za-z][a-z0-9](?![A-Za-z0-9]))\s*(?:的\s*)?(?:具体)?(?:数值|取值|值)?\s*"
     rf"(?:是|为|设为|设成了?|等于|取为?|取值为|is(?:\s+set\s+to)?|was(?:\s+set\s+to)?|equals)\s*"
     rf"({VALUE})(?![\d.]*\d|[A-Za-z])")
+NEAR_SYMBOL = 30  # characters between a symbol and a one-digit value a passage gives it
 EQUATION_LABEL = re.compile(r"\(\d+\)")  # "(5)": an equation's number, not a value
 
 
@@ -48,8 +51,16 @@ def holds_both(source: str, symbol: str, value: str) -> bool:
     names = [re.escape(bare), *([GREEK_NAMES[bare]] if bare in GREEK_NAMES else [])]
     has_symbol = re.search(rf"(?<![A-Za-z0-9\\])(?:{'|'.join(names)})(?![A-Za-z0-9])", re.sub(r"[_{}]", "", text))
     stated = value_of(value)
-    return (bool(has_symbol) and stated is not None
-            and stated in {v for _, v in [*standalone_in(text), *fractions_in(text)]})  # 1/8 or 0.1250
+    if not has_symbol or stated is None:
+        return False
+    if re.fullmatch(r"-?\d", value):
+        # A one-digit value stands everywhere in a formula's debris ("4tp2", "(2π)d+1", "2\n\ng"):
+        # it must stand within a few words of the symbol, on its line (u23-20's "gc 的具体数值是 2").
+        plain = re.sub(r"[_{}]", "", text)
+        symbols = [s.start() for s in re.finditer(rf"(?<![A-Za-z0-9\\])(?:{'|'.join(names)})(?![A-Za-z0-9])", plain)]
+        return any(abs(m.start() - at) <= NEAR_SYMBOL and "\n" not in plain[min(m.start(), at):max(m.start(), at)]
+                   for at in symbols for m, v in standalone_in(plain) if v == stated)
+    return stated in {v for _, v in [*standalone_in(text), *fractions_in(text)]}  # 1/8 or 0.1250
 
 
 def symbol_of(match: re.Match[str]) -> str:

@@ -23,9 +23,11 @@ from agent.reply_checks.reading import (
     forms_of,
     fractions_in,
     is_share,
+    mentions,
     number_of,
     split_sentences,
 )
+from kb.terms import STOPWORDS
 
 # What may open a sentence before its first word: a list item's bullet or bold, "**Model
 # complexity**: …" (u17-23, a right answer refused for "Model" and "Domain-specific").
@@ -99,6 +101,8 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
     # a row "0.5: …") holds the statement.
     for match in STATED_VALUE.finditer(answer):  # not across a citation mark: the refusal quotes it
         symbol, said = match.groups()
+        if re.fullmatch(r"[A-Za-z][a-z0-9]", symbol) and (symbol.lower() in STOPWORDS or not mentions(question, symbol)):
+            continue  # "it is 5"; "gc" is a symbol where the question names it
         if (not states_equation(written, re.sub(r"[_{}]", "", symbol) + "=" + said)
                 and not set_by(question, symbol, said) and not any(holds_both(s, symbol, said) for s in sources)
                 and match.group() not in out):
