@@ -72,7 +72,12 @@ def gives_no_number(question: str, answer: str) -> bool:
     reply = CITATION.sub(" ", answer)
     # "r = t′" states a value in symbols (u6-20).
     return (not _numbers_said(answer) - _numbers_said(question) and not SPELLED_NUMBER.search(reply)
-            and reply.count("=") <= question.count("="))
+            and not _adds_equations(question, reply, "="))
+
+
+def _adds_equations(question: str, reply: str, signs: str) -> bool:
+    """True when `reply` writes more of these equation signs than `question` does."""
+    return sum(map(reply.count, signs)) > sum(map(question.count, signs))
 
 
 # A question that asks how one quantity scales with another: "how does T* scale with g − gc",
@@ -97,8 +102,7 @@ def states_no_law(question: str, answer: str) -> bool:
         return False
     reply = CITATION.sub(" ", answer)
     # An equation states a law too: "t′ ≡ z t0" answers how the hopping is scaled with z (u8-17).
-    equations = sum(reply.count(sign) for sign in "=≡≈")
-    return not STATES_LAW.search(reply) and equations <= sum(question.count(sign) for sign in "=≡≈")
+    return not STATES_LAW.search(reply) and not _adds_equations(question, reply, "=≡≈")
 
 
 # A subscripted symbol a question asks about, with up to two words before it that name it:
