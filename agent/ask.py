@@ -53,6 +53,7 @@ from agent.reply_checks import (
     misstated_numbers,
     numbers_a_table_contradicts,
     numbers_given_in_swapped_order,
+    numbers_missing_their_factor,
     restates,
     says_absent,
     split_sentences,
@@ -181,13 +182,18 @@ MISSTATED_TABLE = {
     "en": "{table} gives it otherwise, and the passage stating {number} speaks of something else (“{source}”)",
     "zh": "{table} 给出的是另一个值，而给出 {number} 的段落说的是别的（“{source}”）",
 }
+MISSTATED_FACTOR = {
+    "en": "the passage multiplies {number} by {factor}, which the reply leaves out (“{source}”)",
+    "zh": "段落里的 {number} 还要乘以 {factor}，回复却漏掉了（“{source}”）",
+}
 MISSTATED_SWAPPED = {
     "en": "the passage gives {number} for “{swapped}”, the other of the two things the reply gives numbers to (“{source}”)",
     "zh": "段落里 {number} 是“{swapped}”的数值，回复把两项的数值对调了（“{source}”）",
 }
 MISSTATED_AS = (("counted", MISSTATED_COUNT), ("setting", MISSTATED_SETTING), ("owner", MISSTATED_OWNER),
                 ("bound", MISSTATED_BOUND), ("dataset", MISSTATED_DATASET), ("others", MISSTATED_EACH),
-                ("copied", MISSTATED_COPIED), ("table", MISSTATED_TABLE), ("swapped", MISSTATED_SWAPPED))
+                ("copied", MISSTATED_COPIED), ("table", MISSTATED_TABLE), ("swapped", MISSTATED_SWAPPED),
+                ("factor", MISSTATED_FACTOR))
 NOTE_SECTION = "your note"
 
 
@@ -464,7 +470,8 @@ class Asker:
                            or bounds_given_as_values(text, question, sources)
                            or swapped_numbers(text, sources)
                            or numbers_a_table_contradicts(text, sources)
-                           or numbers_given_in_swapped_order(text, sources, self._words)):
+                           or numbers_given_in_swapped_order(text, sources, self._words)
+                           or numbers_missing_their_factor(text, sources)):
             reply.reason = "misstated"
             reply.facts = [_misstated_template(m)[language].format(**vars(m)) for m in misstated]
         elif not reply.citations:  # the small embedded model often cites nothing

@@ -26,6 +26,7 @@ from agent.reply_checks.contradicted import numbers_a_table_contradicts
 from agent.reply_checks.copied import swapped_numbers
 from agent.reply_checks.misstated import _as_change
 from agent.reply_checks.respectively import numbers_given_in_swapped_order
+from agent.reply_checks.scaled import numbers_missing_their_factor
 from kb.retrieval import load_glossary, render_english
 from kb.terms import has_cjk, terms
 
@@ -1104,3 +1105,24 @@ def test_two_numbers_given_to_two_things_in_the_wrong_order_are_misstated(reply:
     found = numbers_given_in_swapped_order(reply, [DCPE_GAINS], _words_as_ask_reads)
     assert [(m.number, m.swapped) for m in found] == swapped
     assert all(m.source for m in found)
+
+
+# XYLayoutLM's Table 6 as the chunker writes it: LayoutReader's time is 1024 times the bracket.
+TIMES_TABLE = ("Table 6. Inference time for detecting reading order.\n"
+               "LayoutReader: Inference time/one doc (10.3ms ± 34.1us)*1024; Device one V100\n"
+               "XY Cut: Inference time/one doc 8.99ms ± 28.3 µs; Device CPU")
+
+
+@pytest.mark.parametrize(("reply", "missing"), [
+    # unseen23, rerun (u23-28, shown): LayoutReader's time without its factor of 1024.
+    ("[1] XY Cut takes 8.99ms ± 28.3 µs on a CPU. [2] LayoutReader takes 10.3ms ± 34.1us on a V100 device.",
+     [("10.3", "1024"), ("34.1", "1024")]),
+    ("LayoutReader takes (10.3ms ± 34.1us) × 1024 on one V100 [1].", []),  # the factor stated
+    ("LayoutReader 需要 10.3ms 的 1024 倍 [1]。", []),
+    ("XY Cut takes 8.99ms ± 28.3 µs per document [1].", []),  # no factor in its passage
+])
+def test_a_number_given_without_the_factor_its_passage_multiplies_it_by_is_misstated(
+        reply: str, missing: list[tuple[str, str]]) -> None:
+    found = numbers_missing_their_factor(reply, [TIMES_TABLE])
+    assert [(m.number, m.factor) for m in found] == missing
+    assert all("(10.3ms ± 34.1us)*1024" in m.source for m in found)

@@ -13,7 +13,8 @@ with `equations` for settings like "g_c = 2"), `cells` (a table cell misread), `
 (a number taken for something else, with `counts` for what a number counts), `bounds` (a bound
 given as a value), `borrowed` (another paper's fact), `copied` (a passage's sentence copied
 with another number in it), `contradicted` (a prose number given for what a table lists
-otherwise) and `respectively` (two numbers given to two things in the wrong order).
+otherwise), `respectively` (two numbers given to two things in the wrong order) and `scaled` (a
+number given without the factor its passage multiplies it by).
 """
 
 from agent.reply_checks.borrowed import borrowed_facts
@@ -25,6 +26,7 @@ from agent.reply_checks.misstated import Misstated, datasets_asked, misstated_nu
 from agent.reply_checks.non_answers import gives_no_number, restates, says_absent, states_no_law, unnamed_symbols
 from agent.reply_checks.reading import CITATION, cited_numbers, mentions, paper_name, split_sentences
 from agent.reply_checks.respectively import numbers_given_in_swapped_order
+from agent.reply_checks.scaled import numbers_missing_their_factor
 from agent.reply_checks.unsupported import unsupported_facts
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "misstated_numbers",
     "numbers_a_table_contradicts",
     "numbers_given_in_swapped_order",
+    "numbers_missing_their_factor",
     "paper_name",
     "restates",
     "says_absent",

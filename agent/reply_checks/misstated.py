@@ -72,6 +72,7 @@ class Misstated:
     dataset: str = ""  # the dataset the question asks about, when no passage stating the number names it
     others: str = ""  # the passage's other counts of the same thing ("149") when the reply gives the number to each
     copied: str = ""  # the numbers of the passage sentence the reply copies ("0.1%") when it swaps in another
+    factor: str = ""  # the factor the passage multiplies the number by ("1024"), when the reply gives none
     swapped: str = ""  # the other of two things the reply gives numbers to "respectively", whose number this is
     table: str = ""  # the table row giving the quantity another value ("Table 4 on PPO: “learning rate: Value 1e-6”")
 

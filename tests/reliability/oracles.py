@@ -92,6 +92,7 @@ def reply(data: bytes) -> None:
         misstated_numbers,
         numbers_a_table_contradicts,
         numbers_given_in_swapped_order,
+        numbers_missing_their_factor,
         restates,
         says_absent,
         states_no_law,
@@ -120,7 +121,8 @@ def reply(data: bytes) -> None:
                       *bounds_given_as_values(answer, question, sources),
                       *swapped_numbers(answer, sources),
                       *numbers_a_table_contradicts(answer, sources),
-                      *numbers_given_in_swapped_order(answer, sources, lambda text: set(terms(text)))]:
+                      *numbers_given_in_swapped_order(answer, sources, lambda text: set(terms(text))),
+                      *numbers_missing_their_factor(answer, sources)]:
         assert misstated.number in answer, f"misstated {misstated.number!r} is not in the reply"
         assert misstated.swapped in " ".join(CITATION.sub(" ", answer).split()), \
             f"swapped for {misstated.swapped!r}, not in the reply"
