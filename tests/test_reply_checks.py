@@ -1107,6 +1107,15 @@ def test_two_numbers_given_to_two_things_in_the_wrong_order_are_misstated(reply:
     assert all(m.source for m in found)
 
 
+def test_a_swapped_number_is_quoted_where_its_passage_states_it_as_a_percentage_of_another() -> None:
+    # Found on review: "0.5" meets "5000" only through 50 (0.5 as a percentage, 5000 / 100), so the
+    # quote was sought by a stricter test than the one that chose the sentence, and Ask crashed.
+    sources = ["With alpha the score is 5000 units.", "With beta the score is 0.7 units."]
+    found = numbers_given_in_swapped_order("Beta and alpha get 0.5 and 0.7, respectively.", sources, _words)
+    assert [(m.number, m.source, m.swapped) for m in found] == [
+        ("0.5", sources[0], "alpha get"), ("0.7", sources[1], "Beta")]
+
+
 # XYLayoutLM's Table 6 as the chunker writes it: LayoutReader's time is 1024 times the bracket.
 TIMES_TABLE = ("Table 6. Inference time for detecting reading order.\n"
                "LayoutReader: Inference time/one doc (10.3ms ± 34.1us)*1024; Device one V100\n"

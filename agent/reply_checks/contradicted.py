@@ -17,6 +17,7 @@ from agent.reply_checks.reading import (
     names_in,
     passage_sentences,
     split_sentences,
+    stated_at,
     values_in,
 )
 from kb.tables import ONE_CELL_ROW, TABLE_ROW, row_labels
@@ -51,9 +52,8 @@ def numbers_a_table_contradicts(answer: str, sources: Sequence[str]) -> list[Mis
                 if any(mentions(s, n) for s in stating for n in named):
                     continue
                 row = quantity[0][0]
-                where = next(m for m in FACT_TOKEN.finditer(stating[0]) if values_in(m.group()) & stated)
                 table = re.match(r"Table\s+\w+", caption.strip())
-                out.append(Misstated(token, around(stating[0], where.start(), where.end()),
+                out.append(Misstated(token, around(stating[0], *stated_at(stating[0], stated)),
                                      table=f"{table.group() if table else 'a table'} on {named[0]}: “{row}”"))
                 break
     return out

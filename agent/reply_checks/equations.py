@@ -45,21 +45,20 @@ def states_equation(written: str, equation: str) -> bool:
 
 def holds_both(source: str, symbol: str, value: str) -> bool:
     """True when `source` states the symbol (as a word, its subscript marks aside, or a Greek
-    letter's name) and the number, anywhere."""
+    letter's name) and the number: anywhere, or for a one-digit number near the symbol."""
     text = CITATION.sub(" ", EQUATION_LABEL.sub(" ", source))  # "(5)", "[32]": labels and references
+    plain = re.sub(r"[_{}]", "", text)
     bare = re.sub(r"[_{}]", "", symbol)
     names = [re.escape(bare), *([GREEK_NAMES[bare]] if bare in GREEK_NAMES else [])]
-    has_symbol = re.search(rf"(?<![A-Za-z0-9\\])(?:{'|'.join(names)})(?![A-Za-z0-9])", re.sub(r"[_{}]", "", text))
+    symbol_at = [m.start() for m in re.finditer(rf"(?<![A-Za-z0-9\\])(?:{'|'.join(names)})(?![A-Za-z0-9])", plain)]
     stated = value_of(value)
-    if not has_symbol or stated is None:
+    if not symbol_at or stated is None:
         return False
     if re.fullmatch(r"-?\d", value):
         # A one-digit value stands everywhere in a formula's debris ("4tp2", "(2π)d+1", "2\n\ng"):
         # it must stand within a few words of the symbol, on its line (u23-20's "gc 的具体数值是 2").
-        plain = re.sub(r"[_{}]", "", text)
-        symbols = [s.start() for s in re.finditer(rf"(?<![A-Za-z0-9\\])(?:{'|'.join(names)})(?![A-Za-z0-9])", plain)]
         return any(abs(m.start() - at) <= NEAR_SYMBOL and "\n" not in plain[min(m.start(), at):max(m.start(), at)]
-                   for at in symbols for m, v in standalone_in(plain) if v == stated)
+                   for at in symbol_at for m, v in standalone_in(plain) if v == stated)
     return stated in {v for _, v in [*standalone_in(text), *fractions_in(text)]}  # 1/8 or 0.1250
 
 

@@ -85,6 +85,13 @@ def values_in(text: str) -> set[float]:
     return {form for token in numbers_in(text) for form in forms_of(number_of(token) or 0.0)}
 
 
+def stated_at(text: str, values: set[float]) -> tuple[int, int]:
+    """Where `text` first states one of `values` (as `values_in` reads a number), for a text
+    whose `values_in` meets them."""
+    found = next(m for m in FACT_TOKEN.finditer(text) if values_in(m.group()) & values)
+    return found.start(), found.end()
+
+
 def passage_sentences(text: str) -> list[str]:
     """A passage's sentences, each within one line: a table row or a heading is its own line."""
     return [s for line in text.splitlines() for s in split_sentences(line)]

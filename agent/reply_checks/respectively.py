@@ -11,10 +11,9 @@ from agent.reply_checks.misstated import Misstated
 from agent.reply_checks.reading import (
     CITATION,
     around,
-    number_of,
-    occurrences_of,
     passage_sentences,
     split_sentences,
+    stated_at,
     values_in,
 )
 
@@ -53,8 +52,8 @@ def numbers_given_in_swapped_order(answer: str, sources: Sequence[str],
             if (_speaks_only_of_the_other(first_words - second_words, stating_x, stating_y, words)
                     and _speaks_only_of_the_other(second_words - first_words, stating_y, stating_x, words)):
                 for number, stating, other in ((x, stating_x, second), (y, stating_y, first)):
-                    start, end = occurrences_of(stating[0], number_of(number) or 0.0)[0]
-                    out.append(Misstated(number, around(stating[0], start, end), swapped=" ".join(other.split())))
+                    out.append(Misstated(number, around(stating[0], *stated_at(stating[0], values_in(number))),
+                                         swapped=" ".join(other.split())))
     return out
 
 
