@@ -398,9 +398,10 @@ class Asker:
         llm = self.llm()
         hits = self.retrieve(question, scope=scope, k=k, history=history, llm=llm)
         evidence = self.evidence(self.retrieval_query(question, history), hits, llm)
-        unheld = unheld_names(question, [_headed(h.passage) for h in evidence])
+        headed = [_headed(h.passage) for h in evidence]
+        unheld = unheld_names(question, headed)
         if unheld:  # an author's name is held by the paper's byline, which the passages rarely are
-            unheld = unheld_names(question, [_headed(h.passage) for h in evidence] + self._bylines(evidence))
+            unheld = unheld_names(question, headed + self._bylines(evidence))
         if not evidence or unheld:
             answer = self.refusal(question, language, hits, unheld=unheld)
             if on_text:
