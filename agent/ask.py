@@ -171,8 +171,8 @@ MISSTATED_DATASET = {
 # Which of a Misstated's fields says what the passage's number is, and how that is told; a
 # number with none of them set is a change the passage reports.
 MISSTATED_EACH = {
-    "en": "the passage gives {number} to one of them, not to each: it gives {others} too (“{source}”)",
-    "zh": "段落里的 {number} 只属于其中之一，不是各自的数：段落还给出了 {others}（“{source}”）",
+    "en": "the passage does not give {number} to each of them; its sentence also gives {others} (“{source}”)",
+    "zh": "段落没有把 {number} 给其中每一个，它的这句话还给出了 {others}（“{source}”）",
 }
 MISSTATED_COPIED = {
     "en": "the passage's sentence the reply copies gives {copied}, not {number} (“{source}”)",

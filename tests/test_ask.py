@@ -194,7 +194,7 @@ def test_a_number_given_to_each_is_refused_naming_the_others_in_chinese(services
         "XFUN extends FUNSD to 7 other languages. Each language includes 199 forms, where the training set includes "
         "149 forms, and the test set includes 50 forms."])
     answer = asker.ask("XYLayoutLM 所用 XFUN 的训练集和测试集各有多少份表单？")
-    assert answer.refused and "段落里的 50 只属于其中之一，不是各自的数：段落还给出了 199, 149" in answer.answer
+    assert answer.refused and "段落没有把 50 给其中每一个，它的这句话还给出了 199, 149" in answer.answer
 
 
 def test_a_section_number_the_model_was_shown_is_held(services: Services) -> None:

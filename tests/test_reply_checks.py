@@ -842,6 +842,23 @@ def test_one_number_given_to_each_of_several_things_is_misstated(reply: str, oth
     assert [m.others for m in found] == ([others] if others else [])
 
 
+FUNSD_AND_XFUN = ("FUNSD is a form understanding dataset for scanned documents. It contains 199 annotated forms with "
+                  f"31485 words. {XFUN_SPLITS}")
+
+
+@pytest.mark.parametrize(("reply", "others"), [
+    # unseen24 (blind, shown wrong): XFUN's "each language includes 199 forms" given to each split.
+    ("[1] XYLayoutLM实验使用的XFUN数据集中，每种语言的训练集和测试集各包含199份表单。", "149, 50"),
+    ("The training and test sets each contain 199 forms [1].", "149, 50"),
+    ("中文和英文各包含199份表单 [1]。", None),  # what the passage gives 199 to each of
+    ("每种语言各包含199份表单，其中训练集149份、测试集50份 [1]。", None),
+])
+def test_a_number_the_passage_gives_to_each_of_other_things_is_misstated(reply: str, others: str | None) -> None:
+    found = misstated_numbers(reply, "XFUN 每种语言的训练集和测试集各有多少份表单？", [FUNSD_AND_XFUN],
+                              glossary=load_glossary())
+    assert [m.others for m in found] == ([others] if others else [])
+
+
 BETHE_FIT = ("Extrapolating to the Λ = ∞ limit, the result is seen to be consistent within our numerical precision "
              "with C = 1/8, the standard result for a d = 2 system with no internode hopping.\n\nC\n\n0.1250\n\n0.1245")
 CRAWLER_ALPHA = "With the reward coefficient α = 1.5, the Crawler takes 625.3 actions per query."

@@ -31,6 +31,7 @@ from agent.reply_checks.reading import (
     squashed,
     uncited,
 )
+from kb.retrieval import render_english
 from kb.terms import terms
 
 # A number a passage gives as a change: "outperforms Google by 37.78%", "the improvement comes
@@ -175,21 +176,31 @@ def datasets_asked(question: str, papers: Sequence[str] = ()) -> list[str]:
 
 
 # One number given to each of several things: "训练集和测试集各包含50份", "both contain 50 forms".
-EACH_BEFORE = re.compile(r"(?:各|\beach\b|\bboth\b)[^。.!?;；\n]{0,16}$", re.IGNORECASE)
+EACH_BEFORE = re.compile(r"(?:各|\beach\b|\bboth\b)[^。.!?;；\n\d]{0,16}$", re.IGNORECASE)
+# A passage giving a number to each of its own things: "Each language includes 199 forms".
+EACH_OWN_BEFORE = re.compile(r"\b(?:each|every)\b[^.!?;\n\d]{0,40}$", re.IGNORECASE)
 
 
-def _each_otherwise(text: str, start: int, end: int) -> list[str]:
+def _each_otherwise(text: str, start: int, end: int, listed: set[str]) -> list[str]:
     """The other numbers `text`'s sentence holding text[start:end] gives the same thing: "the
     training set includes 149 forms, and the test set includes 50 forms" gives "149" beside 50.
-    None where the passage itself gives the number to each ("Each language includes 199 forms")."""
+    Where the passage itself gives the number to each of its own things ("Each language includes
+    199 forms, where the training set includes 149 forms, …"), only the numbers it gives to
+    things the reply lists (`listed`, their terms) and its own "each" does not name: "训练集和测试集
+    各包含199份" is wrong there (u24-11), "中文和英文各包含199份" is not."""
     first, last = enclosing(text, start, end, SENTENCE_BOUND)
     counted = COUNTED.match(text[end:])
-    if not counted or EACH_BEFORE.search(text[first:start]):
+    if not counted:
         return []
     thing = counted.group(1).split(" ")[0]
     stated = number_of(text[start:end])
-    return [m.group() for m in STANDALONE_NUMBER.finditer(text, first, last)
-            if text[m.end():].startswith(f" {thing}") and number_of(m.group()) != stated]
+    others = [m for m in STANDALONE_NUMBER.finditer(text, first, last)
+              if text[m.end():].startswith(f" {thing}") and number_of(m.group()) != stated]
+    if each := EACH_OWN_BEFORE.search(text[first:start]):
+        own = set(terms(text[first + each.start():start]))
+        others = [m for m in others
+                  if (set(terms(text[enclosing(text, m.start(), m.end(), CLAUSE_END)[0]:m.start()])) - own) & listed]
+    return [m.group() for m in others]
 
 
 def misstated_numbers(answer: str, question: str, sources: Sequence[str],
@@ -252,10 +263,16 @@ def misstated_numbers(answer: str, question: str, sources: Sequence[str],
         # u20-10 (blind): "训练集和测试集各包含50份" over "the training set includes 149 forms, and
         # the test set includes 50 forms".
         clause_start, _ = enclosing(reply, match.start(), match.end(), CLAUSE_END)
-        if EACH_BEFORE.search(reply[clause_start:match.start()]) and \
-                all(others := [_each_otherwise(t, s, e) for t, s, e in held]):
-            out.append(Misstated(token, around(text, start, end), others=", ".join(others[0])))
-            continue
+        if each := EACH_BEFORE.search(reply[clause_start:match.start()]):
+            # What the reply gives the number to each of: "每种语言的训练集和测试集" before "各".
+            listed = set(terms(render_english(reply[clause_start:clause_start + each.start()], glossary or {})))
+            # A sentence naming none of them is another count of the same number ("FUNSD contains
+            # 199 annotated forms" beside XFUN's "Each language includes 199 forms", u24-11).
+            naming = [(t, s, e) for t, s, e in held
+                      if listed & set(terms(t[slice(*enclosing(t, s, e, SENTENCE_BOUND))]))] or held
+            if all(others := [_each_otherwise(t, s, e, listed) for t, s, e in naming]):
+                out.append(Misstated(token, around(*naming[0]), others=", ".join(others[0])))
+                continue
         # u10-07 (unanswerable): asked for d = 1, the model gave the d = 2 fit "0.1250", a
         # figure tick beside "C = 1/8, the standard result for a d = 2 system".
         if asked_settings:
