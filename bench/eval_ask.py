@@ -161,13 +161,14 @@ def refusal_rows(svc: Any, questions: list[dict[str, Any]]) -> list[dict[str, An
         answerable = [q for q in questions if q["gold"] and q["split"] == split]
         refused = [q for q in unanswerable if not asker.evidence(q["question"], asker.retrieve(q["question"]))]
         blocked = [q for q in answerable if not asker.evidence(q["question"], asker.retrieve(q["question"]))]
-        rows.append({"metric": f"refused, KB cannot answer ({split})", "value": round(len(refused) / len(unanswerable), 3),
-                     "unit": "", "goal": "= 1.0" if split != "dev" else "",
-                     "ok": len(refused) == len(unanswerable) if split != "dev" else None,
-                     "note": f"{len(refused)}/{len(unanswerable)}; answered anyway: "
+        # No goal here: a question the evidence step lets through still meets the model and the
+        # reply checks, and the goal is judged end to end ("refused by Ask end to end").
+        rows.append({"metric": f"stopped before the model, KB cannot answer ({split})",
+                     "value": round(len(refused) / len(unanswerable), 3), "unit": "", "goal": "", "ok": None,
+                     "note": f"{len(refused)}/{len(unanswerable)}; passed on to the model: "
                              + ", ".join(q["id"] for q in unanswerable if q not in refused)})
-        rows.append({"metric": f"refused wrongly, KB can answer ({split})", "value": round(len(blocked) / len(answerable), 3),
-                     "unit": "", "goal": "", "ok": None,
+        rows.append({"metric": f"stopped before the model, KB can answer ({split})",
+                     "value": round(len(blocked) / len(answerable), 3), "unit": "", "goal": "", "ok": None,
                      "note": f"{len(blocked)}/{len(answerable)}" + (": " + ", ".join(q["id"] for q in blocked) if blocked else "")})
     return rows
 
