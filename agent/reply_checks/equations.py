@@ -30,8 +30,9 @@ EQUATION = re.compile(rf"(?<![\w.])({SYMBOL})\s*=\s*({VALUE})(?![\d.]*\d)")
 LETTER_SYMBOL = r"(?:[A-Za-z](?:_\{?[A-Za-z0-9]{1,3}\}?)?|[\u0370-\u03ff][A-Za-z0-9′]{0,2})"
 # Or two letters with the subscript unmarked, "gc": `unsupported_facts` reads such a symbol only
 # where the question names it, since "it is 5" has the same shape.
+UNMARKED_SYMBOL = r"[A-Za-z][a-z0-9]"
 STATED_VALUE = re.compile(
-    rf"(?<![A-Za-z0-9_.\\-])({LETTER_SYMBOL}|[A-Za-z][a-z0-9](?![A-Za-z0-9]))\s*(?:的\s*)?(?:具体)?(?:数值|取值|值)?\s*"
+    rf"(?<![A-Za-z0-9_.\\-])({LETTER_SYMBOL}|{UNMARKED_SYMBOL}(?![A-Za-z0-9]))\s*(?:的\s*)?(?:具体)?(?:数值|取值|值)?\s*"
     rf"(?:是|为|设为|设成了?|等于|取为?|取值为|is(?:\s+set\s+to)?|was(?:\s+set\s+to)?|equals)\s*"
     rf"({VALUE})(?![\d.]*\d|[A-Za-z])")
 NEAR_SYMBOL = 30  # characters between a symbol and a one-digit value a passage gives it

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from agent.reply_checks.equations import (
     EQUATION,
     STATED_VALUE,
+    UNMARKED_SYMBOL,
     equation_of,
     equations_text,
     holds_both,
@@ -101,7 +102,7 @@ def unsupported_facts(answer: str, question: str, sources: Sequence[str]) -> lis
     # a row "0.5: …") holds the statement.
     for match in STATED_VALUE.finditer(answer):  # not across a citation mark: the refusal quotes it
         symbol, said = match.groups()
-        if re.fullmatch(r"[A-Za-z][a-z0-9]", symbol) and (symbol.lower() in STOPWORDS or not mentions(question, symbol)):
+        if re.fullmatch(UNMARKED_SYMBOL, symbol) and (symbol.lower() in STOPWORDS or not mentions(question, symbol)):
             continue  # "it is 5"; "gc" is a symbol where the question names it
         if (not states_equation(written, re.sub(r"[_{}]", "", symbol) + "=" + said)
                 and not set_by(question, symbol, said) and not any(holds_both(s, symbol, said) for s in sources)
